@@ -1,0 +1,105 @@
+/* What the PVH boot path hands over (hvm_start_info, Xen's
+ * arch-x86/hvm/start_info.h): the memory map, the ACPI RSDP and the
+ * command line "key=value ... -- arg1 arg2". toro-run encodes each
+ * argument with %XX escapes so that spaces survive. */
+#include "defs.h"
+
+#define HVM_START_MAGIC 0x336ec578
+
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr;
+	uint64_t memmap_paddr;      /* version >= 1 */
+	uint32_t memmap_entries, reserved;
+};
+
+struct e820_entry e820[64];
+int e820_count;
+uint64_t boot_rsdp;
+int kernel_argc;
+char *kernel_argv[64];
+
+static char cmdline[4096];
+static char *options[64];
+static int noptions;
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+static void percent_decode(char *s)
+{
+	char *d = s;
+	for (; *s; s++) {
+		if (s[0] == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+			*d++ = hexval(s[1]) * 16 + hexval(s[2]);
+			s += 2;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = 0;
+}
+
+static void split_cmdline(void)
+{
+	bool args = false;
+	for (char *p = cmdline; *p;) {
+		while (*p == ' ')
+			*p++ = 0;
+		if (!*p)
+			break;
+		char *word = p;
+		while (*p && *p != ' ')
+			p++;
+		if (*p)
+			*p++ = 0;
+		if (!args && strcmp(word, "--") == 0) {
+			args = true;
+		} else if (args) {
+			if (kernel_argc < (int)ARRAY_SIZE(kernel_argv) - 1) {
+				percent_decode(word);
+				kernel_argv[kernel_argc++] = word;
+			}
+		} else if (noptions < (int)ARRAY_SIZE(options)) {
+			options[noptions++] = word;
+		}
+	}
+}
+
+void boot_parse_start_info(uint32_t info_pa)
+{
+	struct hvm_start_info *si = (void *)(uint64_t)info_pa;
+	if (si->magic != HVM_START_MAGIC)
+		panic("bad hvm_start_info magic %x", si->magic);
+	if (si->cmdline_paddr)
+		strncpy_z(cmdline, (const char *)si->cmdline_paddr, sizeof cmdline);
+	split_cmdline();
+	boot_rsdp = si->rsdp_paddr;
+	if (si->version >= 1 && si->memmap_paddr) {
+		struct e820_entry *m = (void *)si->memmap_paddr;
+		for (uint32_t i = 0; i < si->memmap_entries && e820_count < (int)ARRAY_SIZE(e820); i++)
+			e820[e820_count++] = m[i];
+	}
+	if (e820_count == 0)
+		panic("no memory map in hvm_start_info (version %u)", si->version);
+}
+
+/* The value of "key=value" on the command line, "" for a bare "key", or NULL. */
+const char *boot_option(const char *key)
+{
+	size_t n = strlen(key);
+	for (int i = 0; i < noptions; i++) {
+		if (strncmp(options[i], key, n) == 0) {
+			if (options[i][n] == '=')
+				return options[i] + n + 1;
+			if (options[i][n] == 0)
+				return "";
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,41 @@
+/* The boot sequence: the one place that knows every subsystem and starts
+ * them in order. Then toro_main() runs in a thread on CPU 0 while every
+ * CPU schedules. */
+#include "defs.h"
+#include "x86.h"
+#include "cpu.h"
+#include "sched.h"
+
+static struct cpu boot_cpu;
+
+static void main_thread(void *arg)
+{
+	(void)arg;
+	toro_main();
+	job_exit(0);
+}
+
+void kmain(uint32_t start_info_pa)
+{
+	boot_cpu.self = &boot_cpu;
+	wrmsr(MSR_GS_BASE, (uint64_t)&boot_cpu);
+	console_init();
+	boot_parse_start_info(start_info_pa);
+	verbose = boot_option("toro.verbose") != NULL;
+	kdebug("toro: booting\n");
+	mmu_init();
+	acpi_find_cpus();
+	mem_init(cpu_count_found);
+	trap_init();
+	cpu_alloc(&boot_cpu, 0, lapic_id());
+	cpu_init(&boot_cpu);
+	time_init();
+	lapic_timer_calibrate();
+	sched_init_cpu();
+	boot_cpu.online = 1;
+	ncpus = 1;
+	smp_start_aps();
+	if (!thread_create(0, "main", main_thread, NULL, 256 * 1024))
+		panic("cannot create the main thread");
+	sched_run_idle();
+}
