@@ -1503,27 +1503,27 @@ int MPI_Keyval_free(int *keyval);
 
 /* ========================================================================= */
 /* Chapter 16: MPI-1 functions REMOVED in MPI-3.0. Not part of MPI-3.1;      */
-/* declared only because MPICH and Open MPI still provide them and old       */
-/* programs call them.  Defining TORO_MPI_NO_REMOVED_FUNCTIONS hides these   */
-/* declarations.                                                             */
+/* declared (with their MPI-2.2 signatures, which have no const) only        */
+/* because MPICH and Open MPI still provide them and old programs call them. */
+/* Defining TORO_MPI_NO_REMOVED_FUNCTIONS hides these declarations.          */
 /* ========================================================================= */
 
 #if !defined(TORO_MPI_NO_REMOVED_FUNCTIONS)
-int MPI_Address(const void *location, MPI_Aint *address);
+int MPI_Address(void *location, MPI_Aint *address);
 int MPI_Errhandler_create(MPI_Handler_function *function,
                           MPI_Errhandler *errhandler);
 int MPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *errhandler);
 int MPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errhandler);
 int MPI_Type_extent(MPI_Datatype datatype, MPI_Aint *extent);
-int MPI_Type_hindexed(int count, const int array_of_blocklengths[],
-                      const MPI_Aint array_of_displacements[],
-                      MPI_Datatype oldtype, MPI_Datatype *newtype);
+int MPI_Type_hindexed(int count, int array_of_blocklengths[],
+                      MPI_Aint array_of_displacements[], MPI_Datatype oldtype,
+                      MPI_Datatype *newtype);
 int MPI_Type_hvector(int count, int blocklength, MPI_Aint stride,
                      MPI_Datatype oldtype, MPI_Datatype *newtype);
 int MPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement);
-int MPI_Type_struct(int count, const int array_of_blocklengths[],
-                    const MPI_Aint array_of_displacements[],
-                    const MPI_Datatype array_of_types[], MPI_Datatype *newtype);
+int MPI_Type_struct(int count, int array_of_blocklengths[],
+                    MPI_Aint array_of_displacements[],
+                    MPI_Datatype array_of_types[], MPI_Datatype *newtype);
 int MPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement);
 #endif /* !TORO_MPI_NO_REMOVED_FUNCTIONS */
 
@@ -2308,22 +2308,21 @@ int PMPI_Keyval_free(int *keyval);
 
 /* PMPI: Chapter 16: MPI-1 functions REMOVED in MPI-3.0 */
 #if !defined(TORO_MPI_NO_REMOVED_FUNCTIONS)
-int PMPI_Address(const void *location, MPI_Aint *address);
+int PMPI_Address(void *location, MPI_Aint *address);
 int PMPI_Errhandler_create(MPI_Handler_function *function,
                            MPI_Errhandler *errhandler);
 int PMPI_Errhandler_get(MPI_Comm comm, MPI_Errhandler *errhandler);
 int PMPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler errhandler);
 int PMPI_Type_extent(MPI_Datatype datatype, MPI_Aint *extent);
-int PMPI_Type_hindexed(int count, const int array_of_blocklengths[],
-                       const MPI_Aint array_of_displacements[],
-                       MPI_Datatype oldtype, MPI_Datatype *newtype);
+int PMPI_Type_hindexed(int count, int array_of_blocklengths[],
+                       MPI_Aint array_of_displacements[], MPI_Datatype oldtype,
+                       MPI_Datatype *newtype);
 int PMPI_Type_hvector(int count, int blocklength, MPI_Aint stride,
                       MPI_Datatype oldtype, MPI_Datatype *newtype);
 int PMPI_Type_lb(MPI_Datatype datatype, MPI_Aint *displacement);
-int PMPI_Type_struct(int count, const int array_of_blocklengths[],
-                     const MPI_Aint array_of_displacements[],
-                     const MPI_Datatype array_of_types[],
-                     MPI_Datatype *newtype);
+int PMPI_Type_struct(int count, int array_of_blocklengths[],
+                     MPI_Aint array_of_displacements[],
+                     MPI_Datatype array_of_types[], MPI_Datatype *newtype);
 int PMPI_Type_ub(MPI_Datatype datatype, MPI_Aint *displacement);
 #endif /* !TORO_MPI_NO_REMOVED_FUNCTIONS */
 

@@ -302,6 +302,19 @@ void toro_main(void)
 		run_in_thread(hang);
 	else if (strcmp(mode, "ud") == 0)
 		__asm__ volatile("ud2");
+	else if (strcmp(mode, "triple") == 0) {
+		/* No IDT: the breakpoint becomes a triple fault and the VM resets. */
+		struct {
+			uint16_t limit;
+			uint64_t base;
+		} __attribute__((packed)) empty = {0, 0};
+		cli();
+		__asm__ volatile("lidt %0; int3" ::"m"(empty));
+	} else if (strcmp(mode, "args") == 0) {
+		for (int i = 0; i < kernel_argc; i++)
+			kprintf("arg %d [%s]\n", i, kernel_argv[i]);
+		job_exit(0);
+	}
 	else if (strcmp(mode, "exit") == 0 && kernel_argc > 1) {
 		long status = parse_long(kernel_argv[1], &ok);
 		kprintf("exiting with status %ld\n", status);
@@ -317,7 +330,7 @@ void toro_main(void)
 		kprintf("selftest: %d passed, %d failed\n", passed, failed);
 		job_exit(failed ? 1 : 0);
 	} else {
-		kprintf("selftest: unknown mode \"%s\"; modes: all null overflow hang ud exit N\n", mode);
+		kprintf("selftest: unknown mode \"%s\"; modes: all null overflow hang ud triple args exit N\n", mode);
 		job_exit(2);
 	}
 	job_exit(3);
