@@ -66,6 +66,7 @@ static void split_cmdline(void)
 				kernel_argv[kernel_argc++] = word;
 			}
 		} else if (noptions < (int)ARRAY_SIZE(options)) {
+			percent_decode(word);
 			options[noptions++] = word;
 		}
 	}

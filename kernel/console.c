@@ -8,7 +8,7 @@
 #define COM1 0x3f8
 
 bool verbose;
-static struct spinlock console_lock;
+static struct spinlock console_lock_;
 
 void console_init(void)
 {
@@ -34,11 +34,14 @@ void console_write_unlocked(const char *s, size_t n)
 		serial_putc(s[i]);
 }
 
+void console_lock(void) { spin_lock(&console_lock_); }
+void console_unlock(void) { spin_unlock(&console_lock_); }
+
 void console_write(const char *s, size_t n)
 {
-	spin_lock(&console_lock);
+	spin_lock(&console_lock_);
 	console_write_unlocked(s, n);
-	spin_unlock(&console_lock);
+	spin_unlock(&console_lock_);
 }
 
 static void vkprintf(const char *fmt, va_list ap)

@@ -4,6 +4,7 @@
 #include "defs.h"
 #include "x86.h"
 #include "cpu.h"
+#include "proc.h"
 
 #define LAPIC_BASE 0xfee00000ull
 #define LAPIC_ID 0x020
@@ -126,6 +127,7 @@ void cpu_init(struct cpu *c)
 	wrmsr(MSR_FS_BASE, 0);
 	fpu_init();
 	lapic_init();
+	syscall_init_cpu();
 }
 
 void lapic_init(void)

@@ -12,7 +12,7 @@ static void main_thread(void *arg)
 {
 	(void)arg;
 	toro_main();
-	job_exit(0);
+	thread_exit(0);
 }
 
 void kmain(uint32_t start_info_pa)

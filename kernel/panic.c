@@ -38,7 +38,8 @@ void job_exit(int status)
  * then entries sorted by address, then the names. */
 const char *ksym_lookup(uint64_t addr, uint64_t *offset)
 {
-	if (ksyms_end - ksyms_start < 8)
+	extern char __kernel_start[];
+	if (ksyms_end - ksyms_start < 8 || addr < (uint64_t)__kernel_start || addr >= (uint64_t)ksyms_start)
 		return NULL;
 	uint64_t n = *(uint64_t *)ksyms_start;
 	struct ksym *s = (struct ksym *)(ksyms_start + 8);

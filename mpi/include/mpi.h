@@ -624,6 +624,14 @@ typedef int MPI_Datarep_conversion_function(void *userbuf, MPI_Datatype datatype
 /* ========================================================================= */
 /* Special addresses / arguments (2.5.4)                                     */
 /* ========================================================================= */
+/*
+ * Parameters that may receive one of the special non-NULL pointer values
+ * below (array_of_statuses, the dist-graph weights, array_of_errcodes) are
+ * declared with pointer syntax "T *x" instead of the standard's "T x[]".  The
+ * type is identical (C11 6.7.6.3p7), but GCC >= 11 treats "T x[]" as "at
+ * least one element" and would warn (-Wstringop-overflow, part of -Wall) on
+ * e.g. MPI_Waitall(n, reqs, MPI_STATUSES_IGNORE).
+ */
 
 #define MPI_BOTTOM            ((void *) 0)
 #define MPI_IN_PLACE          ((void *) -1)
@@ -791,18 +799,18 @@ int MPI_Startall(int count, MPI_Request array_of_requests[]);
 int MPI_Test(MPI_Request *request, int *flag, MPI_Status *status);
 int MPI_Test_cancelled(const MPI_Status *status, int *flag);
 int MPI_Testall(int count, MPI_Request array_of_requests[], int *flag,
-                MPI_Status array_of_statuses[]);
+                MPI_Status *array_of_statuses);
 int MPI_Testany(int count, MPI_Request array_of_requests[], int *index,
                 int *flag, MPI_Status *status);
 int MPI_Testsome(int incount, MPI_Request array_of_requests[], int *outcount,
-                 int array_of_indices[], MPI_Status array_of_statuses[]);
+                 int array_of_indices[], MPI_Status *array_of_statuses);
 int MPI_Wait(MPI_Request *request, MPI_Status *status);
 int MPI_Waitall(int count, MPI_Request array_of_requests[],
-                MPI_Status array_of_statuses[]);
+                MPI_Status *array_of_statuses);
 int MPI_Waitany(int count, MPI_Request array_of_requests[], int *index,
                 MPI_Status *status);
 int MPI_Waitsome(int incount, MPI_Request array_of_requests[], int *outcount,
-                 int array_of_indices[], MPI_Status array_of_statuses[]);
+                 int array_of_indices[], MPI_Status *array_of_statuses);
 
 /* ========================================================================= */
 /* Chapter 4: Datatypes                                                      */
@@ -1087,17 +1095,17 @@ int MPI_Cartdim_get(MPI_Comm comm, int *ndims);
 int MPI_Dims_create(int nnodes, int ndims, int dims[]);
 int MPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[],
                           const int degrees[], const int destinations[],
-                          const int weights[], MPI_Info info, int reorder,
+                          const int *weights, MPI_Info info, int reorder,
                           MPI_Comm *comm_dist_graph);
 int MPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree,
                                    const int sources[],
-                                   const int sourceweights[], int outdegree,
+                                   const int *sourceweights, int outdegree,
                                    const int destinations[],
-                                   const int destweights[], MPI_Info info,
+                                   const int *destweights, MPI_Info info,
                                    int reorder, MPI_Comm *comm_dist_graph);
 int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[],
-                             int sourceweights[], int maxoutdegree,
-                             int destinations[], int destweights[]);
+                             int *sourceweights, int maxoutdegree,
+                             int destinations[], int *destweights);
 int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree,
                                    int *weighted);
 int MPI_Graph_create(MPI_Comm comm_old, int nnodes, const int index[],
@@ -1224,13 +1232,13 @@ int MPI_Comm_get_parent(MPI_Comm *parent);
 int MPI_Comm_join(int fd, MPI_Comm *intercomm);
 int MPI_Comm_spawn(const char *command, char *argv[], int maxprocs,
                    MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm,
-                   int array_of_errcodes[]);
+                   int *array_of_errcodes);
 int MPI_Comm_spawn_multiple(int count, char *array_of_commands[],
                             char **array_of_argv[],
                             const int array_of_maxprocs[],
                             const MPI_Info array_of_info[], int root,
                             MPI_Comm comm, MPI_Comm *intercomm,
-                            int array_of_errcodes[]);
+                            int *array_of_errcodes);
 int MPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name);
 int MPI_Open_port(MPI_Info info, char *port_name);
 int MPI_Publish_name(const char *service_name, MPI_Info info,
@@ -1625,18 +1633,18 @@ int PMPI_Startall(int count, MPI_Request array_of_requests[]);
 int PMPI_Test(MPI_Request *request, int *flag, MPI_Status *status);
 int PMPI_Test_cancelled(const MPI_Status *status, int *flag);
 int PMPI_Testall(int count, MPI_Request array_of_requests[], int *flag,
-                 MPI_Status array_of_statuses[]);
+                 MPI_Status *array_of_statuses);
 int PMPI_Testany(int count, MPI_Request array_of_requests[], int *index,
                  int *flag, MPI_Status *status);
 int PMPI_Testsome(int incount, MPI_Request array_of_requests[], int *outcount,
-                  int array_of_indices[], MPI_Status array_of_statuses[]);
+                  int array_of_indices[], MPI_Status *array_of_statuses);
 int PMPI_Wait(MPI_Request *request, MPI_Status *status);
 int PMPI_Waitall(int count, MPI_Request array_of_requests[],
-                 MPI_Status array_of_statuses[]);
+                 MPI_Status *array_of_statuses);
 int PMPI_Waitany(int count, MPI_Request array_of_requests[], int *index,
                  MPI_Status *status);
 int PMPI_Waitsome(int incount, MPI_Request array_of_requests[], int *outcount,
-                  int array_of_indices[], MPI_Status array_of_statuses[]);
+                  int array_of_indices[], MPI_Status *array_of_statuses);
 
 /* PMPI: Chapter 4: Datatypes */
 MPI_Aint PMPI_Aint_add(MPI_Aint base, MPI_Aint disp);
@@ -1914,17 +1922,17 @@ int PMPI_Cartdim_get(MPI_Comm comm, int *ndims);
 int PMPI_Dims_create(int nnodes, int ndims, int dims[]);
 int PMPI_Dist_graph_create(MPI_Comm comm_old, int n, const int sources[],
                            const int degrees[], const int destinations[],
-                           const int weights[], MPI_Info info, int reorder,
+                           const int *weights, MPI_Info info, int reorder,
                            MPI_Comm *comm_dist_graph);
 int PMPI_Dist_graph_create_adjacent(MPI_Comm comm_old, int indegree,
                                     const int sources[],
-                                    const int sourceweights[], int outdegree,
+                                    const int *sourceweights, int outdegree,
                                     const int destinations[],
-                                    const int destweights[], MPI_Info info,
+                                    const int *destweights, MPI_Info info,
                                     int reorder, MPI_Comm *comm_dist_graph);
 int PMPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[],
-                              int sourceweights[], int maxoutdegree,
-                              int destinations[], int destweights[]);
+                              int *sourceweights, int maxoutdegree,
+                              int destinations[], int *destweights);
 int PMPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree,
                                     int *outdegree, int *weighted);
 int PMPI_Graph_create(MPI_Comm comm_old, int nnodes, const int index[],
@@ -2042,13 +2050,13 @@ int PMPI_Comm_get_parent(MPI_Comm *parent);
 int PMPI_Comm_join(int fd, MPI_Comm *intercomm);
 int PMPI_Comm_spawn(const char *command, char *argv[], int maxprocs,
                     MPI_Info info, int root, MPI_Comm comm, MPI_Comm *intercomm,
-                    int array_of_errcodes[]);
+                    int *array_of_errcodes);
 int PMPI_Comm_spawn_multiple(int count, char *array_of_commands[],
                              char **array_of_argv[],
                              const int array_of_maxprocs[],
                              const MPI_Info array_of_info[], int root,
                              MPI_Comm comm, MPI_Comm *intercomm,
-                             int array_of_errcodes[]);
+                             int *array_of_errcodes);
 int PMPI_Lookup_name(const char *service_name, MPI_Info info, char *port_name);
 int PMPI_Open_port(MPI_Info info, char *port_name);
 int PMPI_Publish_name(const char *service_name, MPI_Info info,

@@ -1,0 +1,54 @@
+/* A rank: one private copy of the application (text, data, bss) with its
+ * stack, memory regions and file descriptors. Ranks are processes in all
+ * but the address space, which they share with the kernel. */
+#pragma once
+#include "types.h"
+#include "spinlock.h"
+
+#define MAX_FDS 64
+#define STACK_GUARD (64 * 1024)
+
+struct file;
+
+/* A run of pages a rank obtained with mmap; munmap and mremap check them. */
+struct region {
+	uint64_t start, end;
+	struct region *next;
+};
+
+struct proc {
+	int rank, nranks;
+	uint8_t *image;             /* the loaded copy of the program */
+	size_t image_pages;
+	uint64_t base;              /* load bias: runtime address - ELF vaddr */
+	uint64_t entry;
+	uint64_t initial_sp;
+	uint8_t *stack;             /* lowest usable byte; STACK_GUARD below is unmapped */
+	size_t stack_size;
+	uint64_t brk;
+	struct region *regions;
+	struct file *fds[MAX_FDS];
+	struct thread *thread;
+	uint64_t start_ns;
+};
+
+extern struct proc *procs[MAX_CPUS];
+extern int nprocs;
+
+struct proc *current_proc(void);
+void proc_exit(struct proc *p, int status) __attribute__((noreturn));
+void proc_kill(struct proc *p, int sig) __attribute__((noreturn));
+
+/* sysmem.c */
+uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
+long sys_munmap(uint64_t addr, uint64_t len);
+uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
+uint64_t sys_brk(uint64_t addr);
+
+/* file.c */
+void files_init(struct proc *p);
+long file_syscall(long nr, uint64_t a[6], bool *handled);
+
+/* syscall.c */
+void syscall_init_cpu(void);
+bool user_ok(const void *p, size_t len);

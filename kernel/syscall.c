@@ -1,0 +1,355 @@
+/* The Linux x86-64 system call ABI, as far as programs linked with musl
+ * need it (DESIGN.md section 2). Ranks run in ring 0, so the `syscall`
+ * instruction lands here from syscall_entry.S on the rank's kernel stack.
+ * Files and descriptors are in file.c, memory in sysmem.c. An unknown
+ * number returns -ENOSYS and is named once on the console. */
+#include "defs.h"
+#include "x86.h"
+#include "cpu.h"
+#include "sched.h"
+#include "proc.h"
+#include "errno.h"
+
+struct syscall_frame {
+	uint64_t r15, r14, r13, r12, rbp, rbx;
+	uint64_t r9, r8, r10, rdx, rsi, rdi;
+	uint64_t nr, rip, rflags, rsp;
+};
+
+struct timespec64 {
+	int64_t sec, nsec;
+};
+
+void syscall_entry(void);
+
+static uint64_t epoch_ns_at_boot;
+static uint64_t reported[8]; /* syscall numbers already named, a bit each */
+
+void syscall_init_cpu(void)
+{
+	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1);          /* SCE */
+	wrmsr(MSR_STAR, 0x08ull << 32);                 /* CS 0x08, SS 0x10 */
+	wrmsr(MSR_LSTAR, (uint64_t)syscall_entry);
+	wrmsr(MSR_FMASK, 0x200 | 0x400 | 0x100 | 0x40000); /* IF, DF, TF, AC */
+	const char *epoch = boot_option("toro.epoch_ns");
+	bool ok;
+	if (epoch && !epoch_ns_at_boot)
+		epoch_ns_at_boot = parse_long(epoch, &ok) - time_ns();
+}
+
+/* The rank's pointer is usable: not NULL, no wrap, every page mapped. */
+bool user_ok(const void *p, size_t len)
+{
+	uint64_t a = (uint64_t)p;
+	if (!p || a + len < a)
+		return false;
+	for (uint64_t pg = ALIGN_DOWN(a, PAGE_SIZE); pg < a + len; pg += PAGE_SIZE)
+		if (!mmu_is_mapped(pg))
+			return false;
+	return true;
+}
+
+static int rank_pid(void)
+{
+	struct proc *p = current_proc();
+	return 100 + (p ? p->rank : 0);
+}
+
+static uint64_t clock_ns(int clock)
+{
+	switch (clock) {
+	case 0:  /* CLOCK_REALTIME */
+	case 5:  /* CLOCK_REALTIME_COARSE */
+	case 8:  /* CLOCK_REALTIME_ALARM */
+	case 11: /* CLOCK_TAI */
+		return epoch_ns_at_boot + time_ns();
+	case 2: /* CLOCK_PROCESS_CPUTIME_ID: a rank has its core to itself */
+	case 3: /* CLOCK_THREAD_CPUTIME_ID */ {
+		struct proc *p = current_proc();
+		return time_ns() - (p ? p->start_ns : 0);
+	}
+	default: /* MONOTONIC, MONOTONIC_RAW, MONOTONIC_COARSE, BOOTTIME */
+		return time_ns();
+	}
+}
+
+static long sys_clock_gettime(int clock, struct timespec64 *ts)
+{
+	if (clock < 0 || clock > 11 || clock == 10)
+		return -EINVAL;
+	if (!user_ok(ts, sizeof *ts))
+		return -EFAULT;
+	uint64_t ns = clock_ns(clock);
+	ts->sec = ns / 1000000000;
+	ts->nsec = ns % 1000000000;
+	return 0;
+}
+
+static long sys_gettimeofday(int64_t *tv, void *tz)
+{
+	(void)tz;
+	if (tv) {
+		if (!user_ok(tv, 16))
+			return -EFAULT;
+		uint64_t ns = clock_ns(0);
+		tv[0] = ns / 1000000000;
+		tv[1] = ns % 1000000000 / 1000;
+	}
+	return 0;
+}
+
+static long sleep_for(const struct timespec64 *req, uint64_t now, uint64_t abs_base)
+{
+	if (!user_ok(req, sizeof *req))
+		return -EFAULT;
+	if (req->sec < 0 || req->nsec < 0 || req->nsec >= 1000000000)
+		return -EINVAL;
+	uint64_t want = req->sec * 1000000000ull + req->nsec;
+	if (abs_base) {
+		if (want <= now)
+			return 0;
+		want -= now;
+	}
+	thread_sleep_ns(want);
+	return 0;
+}
+
+static long sys_clock_nanosleep(int clock, int flags, const struct timespec64 *req)
+{
+	if (clock < 0 || clock > 11)
+		return -EINVAL;
+	bool abs = flags & 1; /* TIMER_ABSTIME */
+	return sleep_for(req, abs ? clock_ns(clock) : 0, abs);
+}
+
+static long sys_uname(char *u)
+{
+	if (!user_ok(u, 6 * 65))
+		return -EFAULT;
+	static const char *fields[6] = {"Toro", "toro", "1.0", "#1 SMP", "x86_64", "(none)"};
+	memset(u, 0, 6 * 65);
+	for (int i = 0; i < 6; i++)
+		strncpy_z(u + i * 65, fields[i], 65);
+	return 0;
+}
+
+static long sys_getrandom(uint8_t *buf, size_t len)
+{
+	if (!user_ok(buf, len))
+		return -EFAULT;
+	for (size_t i = 0; i < len; i += 8) {
+		uint64_t v;
+		if (!rdrand64(&v))
+			v = rdtsc() * 0x9e3779b97f4a7c15ull ^ (i << 32);
+		memcpy(buf + i, &v, MIN(8, len - i));
+	}
+	return len;
+}
+
+struct rlimit64 {
+	uint64_t cur, max;
+};
+
+static long sys_prlimit(int resource, const struct rlimit64 *new, struct rlimit64 *old)
+{
+	if (resource < 0 || resource > 15)
+		return -EINVAL;
+	if (old) {
+		if (!user_ok(old, sizeof *old))
+			return -EFAULT;
+		struct proc *p = current_proc();
+		uint64_t v = ~0ull;
+		if (resource == 3 && p) /* RLIMIT_STACK */
+			v = p->stack_size;
+		else if (resource == 7) /* RLIMIT_NOFILE */
+			v = MAX_FDS;
+		old->cur = old->max = v;
+	}
+	return new ? -EPERM : 0;
+}
+
+struct sysinfo {
+	int64_t uptime;
+	uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char reserved[4];
+};
+
+static long sys_sysinfo(struct sysinfo *si)
+{
+	if (!user_ok(si, sizeof *si))
+		return -EFAULT;
+	memset(si, 0, sizeof *si);
+	struct proc *p = current_proc();
+	uint64_t lo = 0, hi = 0;
+	if (p)
+		mem_pool_range(p->rank, &lo, &hi);
+	si->uptime = time_ns() / 1000000000;
+	si->totalram = hi - lo;
+	si->freeram = p ? mem_pool_free_pages(p->rank) * PAGE_SIZE : 0;
+	si->procs = nprocs;
+	si->mem_unit = 1;
+	return 0;
+}
+
+static long sys_sched_getaffinity(size_t size, uint8_t *mask)
+{
+	if (size < 8)
+		return -EINVAL;
+	if (!user_ok(mask, size))
+		return -EFAULT;
+	memset(mask, 0, size);
+	int core = this_cpu()->id;
+	mask[core / 8] |= 1 << (core % 8);
+	return 8;
+}
+
+static long sys_arch_prctl(int code, uint64_t addr)
+{
+	struct thread *t = current_thread();
+	switch (code) {
+	case 0x1002: /* ARCH_SET_FS */
+		t->fs_base = addr;
+		this_cpu()->fs_base = addr;
+		wrmsr(MSR_FS_BASE, addr);
+		return 0;
+	case 0x1003: /* ARCH_GET_FS */
+		if (!user_ok((void *)addr, 8))
+			return -EFAULT;
+		*(uint64_t *)addr = t->fs_base;
+		return 0;
+	case 0x1001: /* ARCH_SET_GS: %gs is the kernel's per-CPU pointer */
+		return -EPERM;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Signals are not delivered (DESIGN.md section 2), but a rank that sends
+ * itself a signal whose default action ends a process (abort, raise)
+ * ends as Linux would end it. */
+static long sys_kill(int pid, int sig)
+{
+	if (sig < 0 || sig > 64)
+		return -EINVAL;
+	if (pid != rank_pid() && pid != 0 && pid != -1)
+		return -ESRCH;
+	bool ignored = sig == 0 || sig == 17 || sig == 18 || sig == 23 || sig == 28; /* CHLD CONT URG WINCH */
+	if (!ignored)
+		proc_kill(current_proc(), sig);
+	return 0;
+}
+
+static long sys_futex(int *uaddr, int op, int val)
+{
+	if (!user_ok(uaddr, 4))
+		return -EFAULT;
+	switch (op & 0x7f) {
+	case 0: /* FUTEX_WAIT: a rank is one thread, so nobody else can wake it */
+	case 9: /* FUTEX_WAIT_BITSET */
+		if (__atomic_load_n(uaddr, __ATOMIC_ACQUIRE) != val)
+			return -EAGAIN;
+		thread_yield();
+		return 0;
+	case 1:  /* FUTEX_WAKE */
+	case 10: /* FUTEX_WAKE_BITSET */
+		return 0;
+	default:
+		return -ENOSYS;
+	}
+}
+
+static const char *unsupported_name(long nr)
+{
+	switch (nr) {
+	case 22: return "pipe";
+	case 41: return "socket";
+	case 56: return "clone";
+	case 57: return "fork";
+	case 58: return "vfork";
+	case 59: return "execve";
+	case 61: return "wait4";
+	case 293: return "pipe2";
+	case 435: return "clone3";
+	default: return NULL;
+	}
+}
+
+static long unknown_syscall(long nr)
+{
+	if (nr >= 0 && nr < 512) {
+		uint64_t bit = 1ull << (nr % 64);
+		if (__atomic_fetch_or(&reported[nr / 64], bit, __ATOMIC_RELAXED) & bit)
+			return -ENOSYS;
+	}
+	struct proc *p = current_proc();
+	const char *name = unsupported_name(nr);
+	if (name)
+		kprintf("toro: rank %d: syscall %ld (%s) is not supported; returning ENOSYS\n", p ? p->rank : -1, nr, name);
+	else
+		kprintf("toro: rank %d: unknown syscall %ld; returning ENOSYS\n", p ? p->rank : -1, nr);
+	return -ENOSYS;
+}
+
+long syscall_dispatch(struct syscall_frame *f)
+{
+	uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
+	long nr = f->nr;
+	bool handled = false;
+	long r = file_syscall(nr, a, &handled);
+	if (handled)
+		return r;
+	switch (nr) {
+	case 9: return sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
+	case 10: return 0; /* mprotect: one address space, no protection to change */
+	case 11: return sys_munmap(a[0], a[1]);
+	case 12: return sys_brk(a[0]);
+	case 13: /* rt_sigaction: accepted, never delivered */
+		if (a[2] && user_ok((void *)a[2], 32))
+			memset((void *)a[2], 0, 32);
+		return 0;
+	case 14: /* rt_sigprocmask */
+		if (a[2] && user_ok((void *)a[2], 8))
+			memset((void *)a[2], 0, 8);
+		return 0;
+	case 24: thread_yield(); return 0;
+	case 25: return sys_mremap(a[0], a[1], a[2], a[3], a[4]);
+	case 28: return 0; /* madvise: advice only */
+	case 35: return sleep_for((void *)a[0], 0, 0);
+	case 39: case 186: return rank_pid(); /* getpid, gettid */
+	case 60: case 231: proc_exit(current_proc(), a[0]);
+	case 62: return sys_kill(a[0], a[1]);
+	case 63: return sys_uname((void *)a[0]);
+	case 95: return 022; /* umask */
+	case 96: return sys_gettimeofday((void *)a[0], (void *)a[1]);
+	case 97: return sys_prlimit(a[0], NULL, (void *)a[1]);
+	case 99: return sys_sysinfo((void *)a[0]);
+	case 102: case 104: case 107: case 108: return 0; /* uid, gid, euid, egid */
+	case 110: return 1; /* getppid */
+	case 131: return 0; /* sigaltstack */
+	case 158: return sys_arch_prctl(a[0], a[1]);
+	case 200: return sys_kill(a[0] == (uint64_t)rank_pid() ? 0 : -2, a[1]); /* tkill */
+	case 201: /* time */ {
+		int64_t now = clock_ns(0) / 1000000000;
+		if (a[0] && user_ok((void *)a[0], 8))
+			*(int64_t *)a[0] = now;
+		return now;
+	}
+	case 202: return sys_futex((void *)a[0], a[1], a[2]);
+	case 204: return sys_sched_getaffinity(a[1], (void *)a[2]);
+	case 218: return rank_pid(); /* set_tid_address */
+	case 228: return sys_clock_gettime(a[0], (void *)a[1]);
+	case 229: /* clock_getres: 1 ns */
+		if (a[1] && user_ok((void *)a[1], 16))
+			*(struct timespec64 *)a[1] = (struct timespec64){0, 1};
+		return 0;
+	case 230: return sys_clock_nanosleep(a[0], a[1], (void *)a[2]);
+	case 234: return sys_kill(a[1] == (uint64_t)rank_pid() ? 0 : -2, a[2]); /* tgkill */
+	case 273: case 334: return -ENOSYS; /* set_robust_list, rseq: glibc probes, quietly */
+	case 302: return sys_prlimit(a[1], (void *)a[2], (void *)a[3]);
+	case 318: return sys_getrandom((void *)a[0], a[1]);
+	default: return unknown_syscall(nr);
+	}
+}
