@@ -42,8 +42,12 @@ deps:
 test: deps all
 	$(PYTHON) -m pytest -v tests
 
-run: deps all
-	scripts/toro-run -n 4 $(BUILD)/selftest.elf
+$(BUILD)/apps/%.elf: apps/%.c $(BUILD)/libtoro.a scripts/toro-mpicc scripts/toro-link
+	@mkdir -p $(dir $@)
+	scripts/toro-mpicc -O2 -Wall $< -o $@
+
+run: deps all $(BUILD)/apps/hello.elf
+	scripts/toro-run -n 4 $(BUILD)/apps/hello.elf -- from the README
 
 clean:
 	rm -rf $(BUILD)

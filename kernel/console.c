@@ -28,10 +28,32 @@ static void serial_putc(char c)
 	outb(COM1, c);
 }
 
-void console_write_unlocked(const char *s, size_t n)
+/* The last line on the console is unfinished and belongs to line_owner
+ * (a rank's descriptor, or NULL for the kernel). Text from anyone else
+ * starts on a new line, so the lines of two writers never join. */
+static bool line_open;
+static const void *line_owner;
+
+void console_write_raw(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		serial_putc(s[i]);
+}
+
+void console_write_owned(const void *owner, const char *s, size_t n)
+{
+	if (!n)
+		return;
+	if (line_open && owner != line_owner)
+		serial_putc('\n');
+	console_write_raw(s, n);
+	line_open = s[n - 1] != '\n';
+	line_owner = owner;
+}
+
+void console_write_unlocked(const char *s, size_t n)
+{
+	console_write_owned(NULL, s, n);
 }
 
 void console_lock(void) { spin_lock(&console_lock_); }

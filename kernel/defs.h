@@ -23,6 +23,8 @@ long parse_long(const char *s, bool *ok);
 void console_init(void);
 void console_write(const char *s, size_t n);
 void console_write_unlocked(const char *s, size_t n);
+void console_write_owned(const void *owner, const char *s, size_t n);
+void console_write_raw(const char *s, size_t n);
 void console_lock(void);
 void console_unlock(void);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -189,8 +189,8 @@ static void rank_done(int status)
 
 void proc_exit(struct proc *p, int status)
 {
+	files_flush_console(p);
 	rank_done(status & 0xff);
-	(void)p;
 	thread_exit(status & 0xff);
 }
 
@@ -205,6 +205,7 @@ static const char *signal_names[32] = {
 void proc_kill(struct proc *p, int sig)
 {
 	const char *name = sig > 0 && sig < 32 && signal_names[sig] ? signal_names[sig] : "signal";
+	files_flush_console(p);
 	kprintf("toro: rank %d (core %d): killed by %s (signal %d)%s\n", p->rank, this_cpu()->id, name, sig,
 		sig == 6 ? ", as abort() does" : "");
 	rank_done(128 + sig);
@@ -287,6 +288,11 @@ __attribute__((weak)) void toro_main(void)
 	app_symbolizer = app_symbol;
 	live_ranks = ncpus;
 	nprocs = ncpus;
-	for (int r = 0; r < ncpus; r++)
+	const char *gdb_app = boot_option("toro.gdb");
+	for (int r = 0; r < ncpus; r++) {
 		procs[r] = make_rank(r, e, stack_size, argc, argv);
+		if (gdb_app)
+			kprintf("toro: rank %d is loaded at 0x%lx; its symbols in gdb: add-symbol-file %s -o 0x%lx\n",
+				r, procs[r]->base, gdb_app, procs[r]->base);
+	}
 }

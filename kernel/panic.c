@@ -28,7 +28,7 @@ void job_exit(int status)
 	}
 	char line[32];
 	int n = snprintf(line, sizeof line, "\x1btoro-exit:%d\n", status & 0xff);
-	console_write_unlocked(line, n);
+	console_write_raw(line, n);
 	outl(EXIT_PORT, status & 0xff);
 	for (;;)
 		__asm__ volatile("hlt");

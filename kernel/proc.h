@@ -47,6 +47,7 @@ uint64_t sys_brk(uint64_t addr);
 
 /* file.c */
 void files_init(struct proc *p);
+void files_flush_console(struct proc *p);
 long file_syscall(long nr, uint64_t a[6], bool *handled);
 
 /* syscall.c */
