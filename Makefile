@@ -53,3 +53,10 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# The floor for boot-time measurements: QEMU booting a PVH kernel that exits at once.
+$(BUILD)/empty_pvh.elf: tests/kernel/empty_pvh.S
+	@mkdir -p $(BUILD)
+	$(CC) -c $< -o $(BUILD)/empty_pvh.o
+	ld -m elf_x86_64 -Ttext=0x100000 -e _start --no-warn-rwx-segments -o $@ $(BUILD)/empty_pvh.o
+all: $(BUILD)/empty_pvh.elf

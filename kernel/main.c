@@ -34,7 +34,9 @@ void kmain(uint32_t start_info_pa)
 	sched_init_cpu();
 	boot_cpu.online = 1;
 	ncpus = 1;
+	kdebug("toro: TSC and LAPIC timer calibrated at %lu us\n", time_ns() / 1000);
 	smp_start_aps();
+	kdebug("toro: %d CPUs up at %lu us\n", ncpus, time_ns() / 1000);
 	if (!thread_create(0, "main", main_thread, NULL, 256 * 1024))
 		panic("cannot create the main thread");
 	sched_run_idle();
