@@ -9,13 +9,22 @@ KCFLAGS := -std=c11 -ffreestanding -fno-pie -fno-pic -mno-red-zone -mgeneral-reg
            -fno-tree-loop-distribute-patterns -fno-asynchronous-unwind-tables \
            -O2 -g -Wall -Wextra -Werror=implicit-function-declaration -MMD -MP
 
-KERNEL_SRC := $(wildcard kernel/*.c) $(wildcard kernel/*.S)
+# The kernel library: kernel/, virtio/ and the in-kernel part of MPI.
+KERNEL_SRC := $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(wildcard virtio/*.c) $(wildcard mpi/kernel/*.c)
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRC)))
 
-.PHONY: all kernel test run clean deps
-all: $(BUILD)/libtoro.a $(BUILD)/selftest.elf
+# The MPI library linked into each rank: ordinary user code (SSE allowed),
+# compiled against musl's headers like the application.
+MUSL_INC := /usr/include/x86_64-linux-musl
+MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(shell $(CC) -print-file-name=include) \
+              -fPIE -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Impi/include -MMD -MP
+MPI_SRC := $(wildcard mpi/lib/*.c)
+MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-kernel: $(BUILD)/libtoro.a
+.PHONY: all kernel test run clean deps
+all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
+
+kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
 
 $(BUILD)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
@@ -24,6 +33,22 @@ $(BUILD)/kernel/%.o: kernel/%.c
 $(BUILD)/kernel/%.o: kernel/%.S
 	@mkdir -p $(dir $@)
 	$(CC) -c $< -o $@
+
+$(BUILD)/virtio/%.o: virtio/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/mpi/kernel/%.o: mpi/kernel/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/mpi/lib/%.o: mpi/lib/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(MPI_CFLAGS) -c $< -o $@
+
+$(BUILD)/libtorompi.a: $(MPI_OBJ)
+	rm -f $@
+	ar rcs $@ $^
 
 $(BUILD)/libtoro.a: $(KERNEL_OBJ)
 	rm -f $@

@@ -1,0 +1,116 @@
+/* The internal interface of Toro's MPI library. The library is linked into
+ * every rank (toro-mpicc adds build/libtorompi.a), so its globals are that
+ * rank's own; ranks meet through the kernel's service table (../svc.h):
+ * the VirtIOBus rings, waiting and notification.
+ *
+ * Files and what they own:
+ *   env.c       Init/Finalize/Abort/Wtime/..., the service table, init state
+ *   errors.c    error classes and strings, error handlers, mpi_err()
+ *   p2p.c       requests, matching, eager and rendezvous protocols, all
+ *               point-to-point calls, and the coll_* helpers below
+ *   datatype.c  datatypes, Pack/Unpack, Get_address, Get_count/elements
+ *   op.c        reduction operations
+ *   coll.c      blocking collectives
+ *   comm.c      communicators, groups, attributes, names
+ *   topo.c      Cartesian topologies, Dims_create, graph queries
+ *   unsupported.c  the MPI-3.1 functions not implemented yet
+ */
+#pragma once
+#include <mpi.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../svc.h"
+
+/* ---- env.c ---- */
+extern const struct toro_svc *toro;    /* the kernel's service table */
+extern int mpi_state;                  /* 0 before Init, 1 initialized, 2 finalized */
+/* Fails with MPI_ERR_OTHER through the handler of MPI_COMM_WORLD unless
+ * MPI is initialized and not finalized. Use: if (!mpi_ready(__func__)) return ...; */
+bool mpi_ready(const char *func);
+
+/* ---- errors.c ---- */
+/* Reports an error of class `errclass` found by `func` (e.g. "MPI_Send")
+ * on communicator `comm` (MPI_COMM_NULL: use MPI_COMM_WORLD's handler):
+ * under MPI_ERRORS_ARE_FATAL prints one line
+ *   "MPI error: MPI_Send on rank 1: MPI_ERR_RANK: invalid rank 5 (communicator of size 2)"
+ * and ends the job with status errclass; under MPI_ERRORS_RETURN returns
+ * errclass; a user handler is called and then errclass is returned.
+ * fmt/... add the detail after the class name. */
+int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+MPI_Errhandler errh_of_comm(MPI_Comm comm);
+
+/* ---- comm.c ---- */
+struct comm {
+	MPI_Comm handle;
+	int ctx;               /* context id; point-to-point traffic uses ctx,
+				  collective traffic ctx + 1, so they never match */
+	int rank, size;        /* this rank's rank in the communicator, its size */
+	int *world;            /* world rank of each rank of the communicator */
+	MPI_Group group;
+	MPI_Errhandler errh;
+	int topo;              /* MPI_UNDEFINED or MPI_CART */
+	int ndims;
+	int *dims, *periods;
+	char name[MPI_MAX_OBJECT_NAME];
+	void *attrs;           /* comm.c's attribute list */
+	int refs;
+};
+struct comm *comm_get(MPI_Comm h);     /* NULL for invalid, null or freed handles */
+void comm_init_world(int rank, int size); /* MPI_COMM_WORLD, MPI_COMM_SELF, called by MPI_Init */
+/* A communicator over the given world ranks (this rank among them), with a
+ * fresh context id agreed on by all members of parent (collective over
+ * parent). Returns NULL when this rank is not in `world`. */
+struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err);
+
+/* ---- p2p.c ---- */
+int p2p_init(void);                    /* called by MPI_Init after comm_init_world */
+/* Nonblocking point to point on a communicator; coll = 1 uses the
+ * collective context. Ranks are communicator ranks (MPI_PROC_NULL allowed).
+ * mode: 0 standard, 1 synchronous, 2 ready, 3 buffered. No argument checks. */
+int p2p_isend(const void *buf, int count, MPI_Datatype dt, int dest, int tag,
+	      struct comm *c, int coll, int mode, MPI_Request *req);
+int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag,
+	      struct comm *c, int coll, MPI_Request *req);
+int p2p_wait(MPI_Request *req, MPI_Status *st);
+int p2p_waitall(int n, MPI_Request *reqs, MPI_Status *sts);
+/* Blocking helpers for collectives: collective context, no argument checks,
+ * return MPI_SUCCESS or an error class (MPI_ERR_TRUNCATE, ...). */
+int coll_send(const void *buf, int count, MPI_Datatype dt, int dest, int tag, struct comm *c);
+int coll_recv(void *buf, int count, MPI_Datatype dt, int src, int tag, struct comm *c);
+int coll_sendrecv(const void *sbuf, int scount, MPI_Datatype sdt, int dest,
+		  void *rbuf, int rcount, MPI_Datatype rdt, int src, int tag, struct comm *c);
+/* Status fields for the library's own use: the count is kept in bytes. */
+void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled);
+int64_t status_bytes(const MPI_Status *st);
+
+/* ---- datatype.c ---- */
+bool dtype_ok(MPI_Datatype dt);         /* a valid handle (builtin or live), not MPI_DATATYPE_NULL */
+bool dtype_committed(MPI_Datatype dt);  /* builtins are always committed */
+size_t dtype_size(MPI_Datatype dt);     /* bytes of data in one element (MPI_Type_size) */
+MPI_Aint dtype_extent(MPI_Datatype dt); /* MPI_Type_get_extent's extent */
+MPI_Aint dtype_lb(MPI_Datatype dt);
+MPI_Aint dtype_true_lb(MPI_Datatype dt);
+MPI_Aint dtype_true_extent(MPI_Datatype dt);
+/* The data of one element is one contiguous run starting at offset 0 and
+ * consecutive elements touch (extent == size, lb == 0): buf can be copied
+ * as count * size bytes. */
+bool dtype_contiguous(MPI_Datatype dt);
+/* Copies count elements at buf (typed dt) into / out of a packed byte
+ * stream. unpack takes at most `bytes` bytes of the stream (a short
+ * message fills only the first elements). */
+void dtype_pack(const void *buf, size_t count, MPI_Datatype dt, void *packed);
+void dtype_unpack(const void *packed, size_t bytes, void *buf, size_t count, MPI_Datatype dt);
+/* The predefined type every basic element of dt has (MPI_DATATYPE_NULL if
+ * it mixes types), for reductions on derived types. */
+MPI_Datatype dtype_basic(MPI_Datatype dt);
+
+/* ---- op.c ---- */
+bool op_ok(MPI_Op op);
+bool op_commutative(MPI_Op op);
+/* inout[i] = in[i] op inout[i] for count elements of dt, as MPI_Reduce
+ * needs. Returns MPI_SUCCESS, or MPI_ERR_OP when op is not defined for dt. */
+int op_apply(MPI_Op op, const void *in, void *inout, int count, MPI_Datatype dt);
+/* MPI_ERR_OP if the predefined op is not defined on dt's basic type. */
+int op_check(MPI_Op op, MPI_Datatype dt);

@@ -1,0 +1,45 @@
+/* Toro's service table: what the kernel offers the MPI library linked into
+ * each rank. The loader passes its address in the auxiliary vector under
+ * AT_TORO. Ranks call these functions directly (same ring, same address
+ * space); they run on the rank's thread. Shared by kernel and app builds,
+ * so only fixed-width types. */
+#pragma once
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+#define TORO_SVC_VERSION 1
+#define AT_TORO 0x746f726f
+
+struct toro_svc {
+	uint32_t version;
+	int rank, nranks;              /* rank = core index in MPI_COMM_WORLD */
+
+	uint64_t (*time_ns)(void);     /* monotonic, same on every core */
+
+	/* VirtIOBus: one ring per ordered pair of ranks. A sender asks for a
+	 * free buffer of the ring to dst (NULL while all are in use), fills
+	 * up to bus_buf_size bytes and posts it; the receiver takes the oldest
+	 * posted buffer from src (NULL if none) and gives it back when done.
+	 * Buffers from one sender arrive in the order they were posted. */
+	size_t bus_buf_size;
+	void *(*bus_get_buf)(int dst);
+	void (*bus_post)(int dst, void *buf, uint32_t len);
+	void *(*bus_peek)(int src, uint32_t *len);
+	void (*bus_release)(int src, void *buf);
+	bool (*bus_pending)(void);    /* anything posted to this rank from anyone? */
+
+	/* Waiting: cond is polled (spinning briefly, then halting until
+	 * notified or a 50 ms tick); notify wakes rank r if it is halted. */
+	void (*wait_until)(bool (*cond)(void *), void *arg);
+	void (*notify)(int rank);
+	void (*yield)(void);
+
+	/* Ends the whole job at once with status, after printing msg (a line). */
+	void (*abort_job)(int status, const char *msg) __attribute__((noreturn));
+
+	/* A zeroed area shared by all ranks of the job (for collectives that
+	 * use the single address space directly). */
+	void *shared;
+	size_t shared_size;
+};
