@@ -38,6 +38,7 @@ extern uint8_t toro_app_image[], toro_app_image_end[];
 void enter_user(uint64_t entry, uint64_t sp) __attribute__((noreturn));
 
 struct proc *procs[MAX_CPUS];
+void *(*service_table_for)(int rank);
 int nprocs;
 static volatile int live_ranks;
 static volatile int job_status;
@@ -142,7 +143,7 @@ static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, 
 		{AT_PAGESZ, PAGE_SIZE}, {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, p->entry},
 		{AT_UID, 0}, {AT_EUID, 0}, {AT_GID, 0}, {AT_EGID, 0}, {AT_SECURE, 0},
 		{AT_HWCAP, r[3]}, {AT_CLKTCK, 100}, {AT_PLATFORM, platform}, {AT_RANDOM, rnd},
-		{AT_EXECFN, argp[0]}, {AT_TORO, 0}, {AT_NULL, 0},
+		{AT_EXECFN, argp[0]}, {AT_TORO, (uint64_t)p->services}, {AT_NULL, 0},
 	};
 	size_t words = 1 + argc + 1 + ARRAY_SIZE(envs) + 1 + 2 * ARRAY_SIZE(aux);
 	sp = ALIGN_DOWN(sp - words * 8, 16);
@@ -259,6 +260,7 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 	p->rank = rank;
 	p->nranks = ncpus;
 	p->stack_size = stack_size;
+	p->services = service_table_for ? service_table_for(rank) : NULL;
 	if (!load_copy(p, e))
 		panic("rank %d: not enough memory for a copy of the program (%lu KiB; give toro-run more --mem)",
 		      rank, image_span(e) >> 10);

@@ -5,6 +5,9 @@
 #include "x86.h"
 #include "cpu.h"
 #include "sched.h"
+#include "proc.h"
+
+void *services_for_rank(int rank); /* mpi/kernel/services.c */
 
 static struct cpu boot_cpu;
 
@@ -36,6 +39,7 @@ void kmain(uint32_t start_info_pa)
 	ncpus = 1;
 	kdebug("toro: TSC and LAPIC timer calibrated at %lu us\n", time_ns() / 1000);
 	smp_start_aps();
+	service_table_for = services_for_rank;
 	kdebug("toro: %d CPUs up at %lu us\n", ncpus, time_ns() / 1000);
 	if (!thread_create(0, "main", main_thread, NULL, 256 * 1024))
 		panic("cannot create the main thread");

@@ -30,9 +30,13 @@ struct proc {
 	struct file *fds[MAX_FDS];
 	struct thread *thread;
 	uint64_t start_ns;
+	void *services;             /* the MPI service table, or NULL */
 };
 
 extern struct proc *procs[MAX_CPUS];
+/* Set by the boot sequence when the MPI services are linked in: the
+ * table a rank finds under AT_TORO in its auxiliary vector. */
+extern void *(*service_table_for)(int rank);
 extern int nprocs;
 
 struct proc *current_proc(void);

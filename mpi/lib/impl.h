@@ -65,6 +65,7 @@ void comm_init_world(int rank, int size); /* MPI_COMM_WORLD, MPI_COMM_SELF, call
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err);
 
 /* ---- p2p.c ---- */
+#define TORO_TAG_UB 0x3fffffff             /* the value of the MPI_TAG_UB attribute */
 int p2p_init(void);                    /* called by MPI_Init after comm_init_world */
 /* Nonblocking point to point on a communicator; coll = 1 uses the
  * collective context. Ranks are communicator ranks (MPI_PROC_NULL allowed).
