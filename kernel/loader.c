@@ -272,6 +272,7 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 	p->stack = guard + STACK_GUARD;
 	files_init(p);
 	p->initial_sp = build_stack(p, e, argc, argv);
+	procs[rank] = p; /* before the thread exists: it looks itself up */
 	if (!thread_create(rank, "rank", rank_main, p, 64 * 1024))
 		panic("rank %d: cannot create its thread", rank);
 	return p;
@@ -292,7 +293,7 @@ __attribute__((weak)) void toro_main(void)
 	nprocs = ncpus;
 	const char *gdb_app = boot_option("toro.gdb");
 	for (int r = 0; r < ncpus; r++) {
-		procs[r] = make_rank(r, e, stack_size, argc, argv);
+		make_rank(r, e, stack_size, argc, argv);
 		if (gdb_app)
 			kprintf("toro: rank %d is loaded at 0x%lx; its symbols in gdb: add-symbol-file %s -o 0x%lx\n",
 				r, procs[r]->base, gdb_app, procs[r]->base);
