@@ -106,12 +106,17 @@ void dtype_unpack(const void *packed, size_t bytes, void *buf, size_t count, MPI
 /* The predefined type every basic element of dt has (MPI_DATATYPE_NULL if
  * it mixes types), for reductions on derived types. */
 MPI_Datatype dtype_basic(MPI_Datatype dt);
+/* A request holds its datatype from start to completion, so that
+ * MPI_Type_free of a type in use by a pending operation is safe (4.1.9). */
+void dtype_retain(MPI_Datatype dt);
+void dtype_release(MPI_Datatype dt);
 
 /* ---- op.c ---- */
 bool op_ok(MPI_Op op);
 bool op_commutative(MPI_Op op);
 /* inout[i] = in[i] op inout[i] for count elements of dt, as MPI_Reduce
- * needs. Returns MPI_SUCCESS, or MPI_ERR_OP when op is not defined for dt. */
+ * needs. Returns MPI_SUCCESS, MPI_ERR_OP when op is not defined for dt, or
+ * MPI_ERR_NO_MEM when a non-contiguous type needs temporary copies. */
 int op_apply(MPI_Op op, const void *in, void *inout, int count, MPI_Datatype dt);
 /* MPI_ERR_OP if the predefined op is not defined on dt's basic type. */
 int op_check(MPI_Op op, MPI_Datatype dt);

@@ -50,6 +50,7 @@ struct request {
 	volatile int done;       /* set by the receiver */
 	bool waits_done;
 	bool in_bsend_buffer;
+	bool holds_dt;           /* dtype_retain'ed: released with the request */
 	MPI_Status status;
 	int error;
 	struct request *next;
@@ -141,6 +142,9 @@ static struct request *req_get(MPI_Request h)
 
 static void req_release(struct request *r)
 {
+	if (r->holds_dt)
+		dtype_release(r->dt);
+	r->holds_dt = false;
 	if (r->handle != MPI_REQUEST_NULL) {
 		int i = TORO_HANDLE_INDEX(r->handle);
 		table[i] = (struct request *)(intptr_t)free_list;
@@ -598,6 +602,13 @@ static void fill(struct request *r, int kind, const void *buf, int count, MPI_Da
 	r->mode = mode;
 }
 
+/* For requests that outlive the call that made them. */
+static void hold_dt(struct request *r)
+{
+	dtype_retain(r->dt);
+	r->holds_dt = true;
+}
+
 int p2p_isend(const void *buf, int count, MPI_Datatype dt, int dest, int tag, struct comm *c, int coll, int mode,
 	      MPI_Request *req)
 {
@@ -605,6 +616,7 @@ int p2p_isend(const void *buf, int count, MPI_Datatype dt, int dest, int tag, st
 	if (!r)
 		return MPI_ERR_NO_MEM;
 	fill(r, REQ_SEND, buf, count, dt, dest, tag, c, coll, mode);
+	hold_dt(r);
 	int err = send_start(r);
 	if (err) {
 		req_release(r);
@@ -620,6 +632,7 @@ int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag, struct co
 	if (!r)
 		return MPI_ERR_NO_MEM;
 	fill(r, REQ_RECV, buf, count, dt, src, tag, c, coll, MODE_STANDARD);
+	hold_dt(r);
 	recv_start(r);
 	*req = req_handle(r);
 	return *req == MPI_REQUEST_NULL ? MPI_ERR_NO_MEM : MPI_SUCCESS;
@@ -811,6 +824,7 @@ static int isend_call(const char *fn, const void *buf, int count, MPI_Datatype d
 	if (!r)
 		return mpi_err(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	fill(r, REQ_SEND, buf, count, dt, dest, tag, c, 0, mode);
+	hold_dt(r);
 	r->persistent = persistent;
 	if (!persistent && (err = send_start(r))) {
 		req_release(r);
@@ -873,6 +887,7 @@ static int irecv_call(const char *fn, void *buf, int count, MPI_Datatype dt, int
 	if (!r)
 		return mpi_err(comm, MPI_ERR_NO_MEM, fn, "no memory for a request");
 	fill(r, REQ_RECV, buf, count, dt, src, tag, c, 0, MODE_STANDARD);
+	hold_dt(r);
 	r->persistent = persistent;
 	if (!persistent)
 		recv_start(r);
