@@ -46,7 +46,19 @@ $(BUILD)/mpi/lib/%.o: mpi/lib/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(MPI_CFLAGS) -c $< -o $@
 
-$(BUILD)/libtorompi.a: $(MPI_OBJ)
+# Every MPI function no file of mpi/lib defines is generated as "not
+# implemented" (scripts/gen-unsupported), so any MPI program links;
+# build/mpi/unsupported.txt lists them.
+MPI_GEN := $(BUILD)/mpi/unsupported
+
+$(MPI_GEN).c: $(MPI_OBJ) scripts/gen-unsupported mpi/include/mpi.h mpi/include/mpi_functions.txt
+	@mkdir -p $(dir $@)
+	$(PYTHON) scripts/gen-unsupported -o $@ --list $(MPI_GEN).txt $(MPI_OBJ)
+
+$(MPI_GEN).o: $(MPI_GEN).c
+	$(CC) $(MPI_CFLAGS) -Impi/lib -c $< -o $@
+
+$(BUILD)/libtorompi.a: $(MPI_OBJ) $(MPI_GEN).o
 	rm -f $@
 	ar rcs $@ $^
 
