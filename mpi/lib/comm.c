@@ -19,7 +19,6 @@
 #include "impl.h"
 
 /* errors.c (to move to impl.h): the value of MPI_LASTUSEDCODE. */
-int err_lastused(void);
 
 /* c->attrs: the cached attributes in the order they were set (a value
  * set again moves to the end). */

@@ -14,7 +14,6 @@ int mpi_state;
 static int thread_level = MPI_THREAD_SINGLE;
 
 /* comm.c (to move to impl.h): the delete callbacks of MPI_COMM_SELF. */
-int comm_finalize_self(void);
 static void info_env_fill(int argc, char **argv);
 
 /* 8.7: before MPI_Init and after MPI_Finalize only MPI_Get_version,

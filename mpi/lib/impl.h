@@ -40,6 +40,9 @@ bool mpi_ready(const char *func);
 int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 MPI_Errhandler errh_of_comm(MPI_Comm comm);
+int err_lastused(void);                 /* the MPI_LASTUSEDCODE attribute */
+/* Notes for callers of mpi_err: an empty fmt means "the class's standard
+ * text"; toro->abort_job gets the line without a trailing newline. */
 
 /* ---- comm.c ---- */
 struct comm {
@@ -55,10 +58,14 @@ struct comm {
 	int *dims, *periods;
 	char name[MPI_MAX_OBJECT_NAME];
 	void *attrs;           /* comm.c's attribute list */
-	int refs;
+	int refs;              /* whoever keeps a struct comm * beyond a call
+				  (a request) takes one and comm_release()s it;
+				  MPI_Comm_free drops the handle's */
 };
 struct comm *comm_get(MPI_Comm h);     /* NULL for invalid, null or freed handles */
 void comm_init_world(int rank, int size); /* MPI_COMM_WORLD, MPI_COMM_SELF, called by MPI_Init */
+void comm_release(struct comm *c);
+int comm_finalize_self(void);           /* MPI_Finalize: delete MPI_COMM_SELF's attributes */
 /* A communicator over the given world ranks (this rank among them), with a
  * fresh context id agreed on by all members of parent (collective over
  * parent). Returns NULL when this rank is not in `world`. */

@@ -142,8 +142,10 @@ static struct request *req_get(MPI_Request h)
 
 static void req_release(struct request *r)
 {
-	if (r->holds_dt)
+	if (r->holds_dt) {
 		dtype_release(r->dt);
+		comm_release(r->comm);
+	}
 	r->holds_dt = false;
 	if (r->handle != MPI_REQUEST_NULL) {
 		int i = TORO_HANDLE_INDEX(r->handle);
@@ -602,10 +604,12 @@ static void fill(struct request *r, int kind, const void *buf, int count, MPI_Da
 	r->mode = mode;
 }
 
-/* For requests that outlive the call that made them. */
+/* For requests that outlive the call that made them: their datatype and
+ * communicator stay alive until the request is released. */
 static void hold_dt(struct request *r)
 {
 	dtype_retain(r->dt);
+	r->comm->refs++;
 	r->holds_dt = true;
 }
 
