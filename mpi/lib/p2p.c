@@ -49,6 +49,7 @@ struct request {
 	size_t tmp_bytes;
 	volatile int done;       /* set by the receiver */
 	bool waits_done;
+	bool sent;               /* the message is in the ring (not queued) */
 	bool in_bsend_buffer;
 	bool holds_dt;           /* dtype_retain'ed: released with the request */
 	MPI_Status status;
@@ -238,6 +239,7 @@ static bool try_send(struct request *r)
 		r->waits_done = true;
 	}
 	toro->bus_post(dst, m, len);
+	r->sent = true;
 	return true;
 }
 
@@ -257,7 +259,7 @@ static void reap_orphans(void);
 
 static void send_complete_check(struct request *r)
 {
-	if (r->complete || (r->waits_done && !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)))
+	if (r->complete || !r->sent || (r->waits_done && !__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)))
 		return;
 	r->complete = true;
 	if (r->in_bsend_buffer)
@@ -308,6 +310,7 @@ static int send_start(struct request *r)
 	r->complete = false;
 	r->done = 0;
 	r->waits_done = false;
+	r->sent = false;
 	if (!r->in_bsend_buffer)
 		r->tmp = NULL;
 	if (r->peer == MPI_PROC_NULL) {
