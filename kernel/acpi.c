@@ -1,4 +1,4 @@
-/* Finds the CPUs (local APIC ids) and the IOAPIC: from the ACPI MADT
+/* Finds the CPUs (local APIC ids) and the IOAPICs: from the ACPI MADT
  * (ACPI 6.4 section 5.2.12) through the RSDP that PVH hands over, else
  * from the Intel MultiProcessor table (MP spec 1.4 chapter 4). */
 #include "defs.h"
@@ -6,6 +6,9 @@
 uint32_t cpu_apic_ids[MAX_CPUS];
 int cpu_count_found;
 uint64_t ioapic_addr;
+struct ioapic_desc ioapics[MAX_IOAPICS];
+int nioapics;
+bool acpi_madt_found;
 
 struct sdt_header {
 	char sig[4];
@@ -36,6 +39,14 @@ static void add_cpu(uint32_t apic_id)
 		kprintf("toro: more than %d CPUs, ignoring APIC id %u\n", MAX_CPUS, apic_id);
 }
 
+static void add_ioapic(uint64_t addr, uint32_t gsi_base)
+{
+	if (!ioapic_addr)
+		ioapic_addr = addr;
+	if (nioapics < MAX_IOAPICS)
+		ioapics[nioapics++] = (struct ioapic_desc){addr, gsi_base};
+}
+
 static void parse_madt(struct sdt_header *h)
 {
 	uint8_t *p = (uint8_t *)h + 44, *end = (uint8_t *)h + h->length;
@@ -45,9 +56,8 @@ static void parse_madt(struct sdt_header *h)
 			if (*(uint32_t *)(p + 4) & 1)
 				add_cpu(p[3]);
 			break;
-		case 1: /* I/O APIC */
-			if (!ioapic_addr)
-				ioapic_addr = *(uint32_t *)(p + 4);
+		case 1: /* I/O APIC: id, reserved, address, global system interrupt base */
+			add_ioapic(*(uint32_t *)(p + 4), *(uint32_t *)(p + 8));
 			break;
 		case 9: /* processor local x2APIC */
 			if (*(uint32_t *)(p + 8) & 1)
@@ -117,8 +127,8 @@ static bool parse_mp_table(void)
 				add_cpu(e[1]);
 			e += 20;
 		} else {
-			if (e[0] == 2 && !ioapic_addr)
-				ioapic_addr = *(uint32_t *)(e + 4);
+			if (e[0] == 2) /* I/O APIC: no GSI base here; 24 pins each */
+				add_ioapic(*(uint32_t *)(e + 4), 24 * nioapics);
 			e += 8;
 		}
 	}
@@ -134,6 +144,7 @@ void acpi_find_cpus(void)
 			madt = find_table(r, "APIC");
 	}
 	if (madt) {
+		acpi_madt_found = true;
 		parse_madt(madt);
 		kdebug("acpi: MADT lists %d CPUs\n", cpu_count_found);
 	} else if (parse_mp_table()) {
@@ -144,6 +155,6 @@ void acpi_find_cpus(void)
 		cpu_count_found = 1;
 		cpu_apic_ids[0] = lapic_id();
 	}
-	if (!ioapic_addr)
-		ioapic_addr = 0xfec00000;
+	if (!nioapics)
+		add_ioapic(0xfec00000, 0);
 }

@@ -153,11 +153,18 @@ static void icr_wait(void)
 		cpu_relax();
 }
 
+/* The ICR is two registers: a device interrupt handler that sends an IPI
+ * (sched_kick) between the two writes would redirect this one, so the
+ * pair is written with interrupts off. */
 void lapic_send_ipi(uint32_t apic_id, uint32_t vector)
 {
+	uint64_t flags = read_rflags();
+	cli();
 	icr_wait();
 	*lapic_reg(LAPIC_ICR_HI) = apic_id << 24;
 	*lapic_reg(LAPIC_ICR_LO) = vector | (1 << 14);
+	if (flags & 0x200)
+		sti();
 }
 
 /* INIT (sipi = 0) or STARTUP with the real-mode start page (SDM vol. 3 8.4.4). */

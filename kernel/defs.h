@@ -72,7 +72,20 @@ void stack_free(void *base, size_t size);
 extern uint32_t cpu_apic_ids[MAX_CPUS];
 extern int cpu_count_found;
 extern uint64_t ioapic_addr;
+#define MAX_IOAPICS 4
+struct ioapic_desc {
+	uint64_t addr;
+	uint32_t gsi_base;
+};
+extern struct ioapic_desc ioapics[MAX_IOAPICS];
+extern int nioapics;
+extern bool acpi_madt_found;
 void acpi_find_cpus(void);
+
+/* ioapic.c */
+bool ioapic_has_gsi(uint32_t gsi);
+int ioapic_route(uint32_t gsi, int vector, uint32_t apic_id, bool level);
+int irq_alloc_vector(void);
 
 /* cpu.c: GDT, TSS, IDT, LAPIC, FPU */
 void cpu_init(struct cpu *c);

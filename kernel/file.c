@@ -9,15 +9,10 @@
 #include "file.h"
 #include "errno.h"
 
-#define O_ACCMODE 3
-#define O_WRONLY 1
-#define O_NONBLOCK 04000
-#define O_APPEND 02000
-#define O_DIRECTORY 0200000
 #define AT_FDCWD (-100)
 #define AT_EMPTY_PATH 0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
 #define PATH_MAX 4096
-#define S_IFIFO 0010000
 #define POLLIN 1
 #define POLLOUT 4
 #define POLLNVAL 0x20
@@ -36,17 +31,15 @@ struct file *file_alloc(const struct file_ops *ops, void *priv, int flags)
 	return f;
 }
 
-/* struct stat of x86-64 Linux: 144 bytes. */
-void fill_stat(void *st, uint32_t mode, uint64_t size, uint64_t ino)
+void fill_stat(struct linux_stat *st, uint32_t mode, uint64_t size, uint64_t ino)
 {
-	uint64_t *w = st;
-	memset(st, 0, 144);
-	w[1] = ino;
-	w[2] = 1;                   /* st_nlink */
-	*(uint32_t *)&w[3] = mode;  /* st_mode */
-	w[6] = size;                /* st_size */
-	w[7] = 4096;                /* st_blksize */
-	w[8] = (size + 511) / 512;  /* st_blocks */
+	memset(st, 0, sizeof *st);
+	st->ino = ino;
+	st->nlink = 1;
+	st->mode = mode;
+	st->size = size;
+	st->blksize = 4096;
+	st->blocks = (size + 511) / 512;
 }
 
 /* --- the console ---
@@ -135,7 +128,7 @@ static int con_poll(struct file *f, int events)
 	return events & ((f->flags & O_ACCMODE) == O_WRONLY ? POLLOUT : POLLIN);
 }
 
-static long con_stat(struct file *f, void *st)
+static long con_stat(struct file *f, struct linux_stat *st)
 {
 	(void)f;
 	fill_stat(st, S_IFIFO | 0600, 0, 1);
@@ -192,7 +185,11 @@ static int fd_install(struct file *f, int from)
 
 static void file_put(struct file *f)
 {
-	if (--f->refs == 0 && f->ops->close)
+	if (--f->refs)
+		return;
+	kfree(f->path);
+	f->path = NULL;
+	if (f->ops->close)
 		f->ops->close(f);
 }
 
@@ -295,61 +292,194 @@ static long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 	}
 }
 
-/* Copies a path from the rank; relative paths are taken from "/" (the
- * only working directory there is). */
-static long get_path(const char *user, char *out)
+/* --- paths ---
+ * A rank's path becomes absolute and normalised before the file system
+ * sees it: a relative path starts at the working directory (or at the
+ * directory a dirfd was opened as), "." and ".." are resolved by name
+ * (before the file system follows any symbolic link), and a trailing '/'
+ * is kept: it asks for a directory. */
+enum path_op {
+	P_CHDIR, P_OPEN, P_STAT, P_LSTAT, P_MKDIR, P_RMDIR, P_UNLINK, P_RENAME, P_ACCESS, P_STATFS, P_TRUNCATE,
+	P_READLINK,
+};
+
+/* Copies a NUL-ended string from the rank, checking each page; returns
+ * its length. */
+static long copy_user_str(const char *user, char *out, size_t max)
 {
 	if (!user)
 		return -EFAULT;
-	size_t i = 0;
-	for (;; i++) {
-		if (((uint64_t)(user + i) & (PAGE_SIZE - 1)) == 0 || i == 0)
-			if (!user_ok(user + i, 1))
-				return -EFAULT;
-		if (i + 2 >= PATH_MAX)
+	for (size_t i = 0;; i++) {
+		if ((i == 0 || ((uint64_t)(user + i) & (PAGE_SIZE - 1)) == 0) && !user_ok(user + i, 1))
+			return -EFAULT;
+		if (i + 1 >= max)
 			return -ENAMETOOLONG;
-		out[i + 1] = user[i];
-		if (!user[i])
-			break;
+		out[i] = user[i];
+		if (!out[i])
+			return i;
 	}
-	if (out[1] == '/')
-		memmove(out, out + 1, i + 1);
-	else
-		out[0] = '/';
+}
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *d = kmalloc(n);
+	if (d)
+		memcpy(d, s, n);
+	return d;
+}
+
+/* "dir/", ".", "..", "a/." and "a/.." name directories. */
+static bool names_dir(const char *p)
+{
+	size_t n = strlen(p);
+	return (n >= 1 && p[n - 1] == '/') || strcmp(p, ".") == 0 || strcmp(p, "..") == 0 ||
+	       (n >= 2 && strcmp(p + n - 2, "/.") == 0) || (n >= 3 && strcmp(p + n - 3, "/..") == 0);
+}
+
+/* out (PATH_MAX bytes) = the normalised absolute form of path, taken from
+ * base when it is relative. */
+static long normalise(const char *base, const char *path, char *out)
+{
+	size_t n = 1;
+	out[0] = '/';
+	const char *parts[2] = {path[0] == '/' ? "" : base, path};
+	for (int k = 0; k < 2; k++) {
+		for (const char *p = parts[k]; *p;) {
+			if (*p == '/') {
+				p++;
+				continue;
+			}
+			const char *e = p;
+			while (*e && *e != '/')
+				e++;
+			size_t len = e - p;
+			if (len == 2 && p[0] == '.' && p[1] == '.') {
+				if (n > 1)
+					for (n--; out[n - 1] != '/'; n--)
+						;
+			} else if (!(len == 1 && p[0] == '.')) {
+				if (n + len + 2 > PATH_MAX)
+					return -ENAMETOOLONG;
+				memcpy(out + n, p, len);
+				n += len;
+				out[n++] = '/';
+			}
+			p = e;
+		}
+	}
+	if (n > 1 && !names_dir(path))
+		n--;
+	out[n] = 0;
 	return 0;
 }
 
-static long path_call(const char *user_path, int op, uint64_t a, uint64_t b)
+static const char *cwd(void)
 {
-	char path[PATH_MAX];
-	long r = get_path(user_path, path);
+	struct proc *p = current_proc();
+	return p && p->cwd ? p->cwd : "/";
+}
+
+static long get_path(int dirfd, const char *user, char *out)
+{
+	char raw[PATH_MAX];
+	long r = copy_user_str(user, raw, sizeof raw);
 	if (r < 0)
 		return r;
-	if (op == 0 && (strcmp(path, "/") == 0 || strcmp(path, "/.") == 0) && !root_fs)
-		return 0; /* chdir("/") */
+	if (r == 0)
+		return -ENOENT;
+	const char *base = cwd();
+	if (raw[0] != '/' && dirfd != AT_FDCWD) {
+		struct file *f = fd_get(dirfd);
+		if (!f)
+			return -EBADF;
+		if (!f->path)
+			return -ENOTDIR;
+		base = f->path;
+	}
+	return normalise(base, raw, out);
+}
+
+static long open_path(const char *path, int flags, int mode)
+{
+	struct file *f;
+	long r = root_fs->open(path, flags, mode, &f);
+	if (r < 0)
+		return r;
+	f->path = dup_str(path);
+	r = f->path ? fd_install(f, 0) : -ENOMEM;
+	if (r < 0)
+		file_put(f);
+	return r;
+}
+
+static long set_cwd(const char *path)
+{
+	struct proc *p = current_proc();
+	char *c = dup_str(path);
+	if (!p || !c) {
+		kfree(c);
+		return -ENOMEM;
+	}
+	size_t n = strlen(c);
+	if (n > 1 && c[n - 1] == '/')
+		c[n - 1] = 0;
+	kfree(p->cwd);
+	p->cwd = c;
+	return 0;
+}
+
+static long chdir_to(const char *path)
+{
+	struct linux_stat st;
+	long r = root_fs ? root_fs->stat(path, &st) : strcmp(path, "/") == 0 ? 0 : -ENOENT;
+	if (r < 0)
+		return r;
+	if (root_fs && !S_ISDIR(st.mode))
+		return -ENOTDIR;
+	return set_cwd(path);
+}
+
+static long truncate_path(const char *path, int64_t len)
+{
+	struct file *f;
+	long r = root_fs->open(path, O_WRONLY, 0, &f);
+	if (r < 0)
+		return r;
+	r = f->ops->truncate ? f->ops->truncate(f, len) : -EINVAL;
+	file_put(f);
+	return r;
+}
+
+static long path_call(int dirfd, const char *user_path, enum path_op op, uint64_t a, uint64_t b)
+{
+	char path[PATH_MAX];
+	long r = get_path(dirfd, user_path, path);
+	if (r < 0)
+		return r;
+	if (op == P_CHDIR)
+		return chdir_to(path);
 	if (!root_fs)
 		return -ENOENT;
 	switch (op) {
-	case 1: {
-		struct file *f;
-		r = root_fs->open(path, a, b, &f);
-		if (r < 0)
-			return r;
-		r = fd_install(f, 0);
-		if (r < 0)
-			file_put(f);
-		return r;
-	}
-	case 2: return user_ok((void *)a, 144) ? root_fs->stat(path, (void *)a) : -EFAULT;
-	case 3: return root_fs->mkdir(path, a);
-	case 4: return root_fs->rmdir(path);
-	case 5: return root_fs->unlink(path);
-	case 6: {
+	case P_OPEN: return open_path(path, a, b);
+	case P_STAT: return user_ok((void *)a, sizeof(struct linux_stat)) ? root_fs->stat(path, (void *)a) : -EFAULT;
+	case P_LSTAT: return user_ok((void *)a, sizeof(struct linux_stat)) ? root_fs->lstat(path, (void *)a) : -EFAULT;
+	case P_READLINK:
+		if ((int64_t)b <= 0)
+			return -EINVAL;
+		return user_ok((void *)a, b) ? root_fs->readlink(path, (void *)a, b) : -EFAULT;
+	case P_MKDIR: return root_fs->mkdir(path, a);
+	case P_RMDIR: return root_fs->rmdir(path);
+	case P_UNLINK: return root_fs->unlink(path);
+	case P_RENAME: {
 		char to[PATH_MAX];
-		r = get_path((const char *)a, to);
+		r = get_path(a, (const char *)b, to);
 		return r < 0 ? r : root_fs->rename(path, to);
 	}
-	case 7: return root_fs->stat(path, NULL) < 0 ? -ENOENT : 0; /* access */
+	case P_ACCESS: return root_fs->access(path, a);
+	case P_STATFS: return user_ok((void *)a, 120) ? root_fs->statfs(path, (void *)a) : -EFAULT;
+	case P_TRUNCATE: return (int64_t)a < 0 ? -EINVAL : truncate_path(path, a);
 	default: return -ENOENT;
 	}
 }
@@ -359,16 +489,106 @@ static long sys_fstat(int fd, void *st)
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
-	if (!user_ok(st, 144))
+	if (!user_ok(st, sizeof(struct linux_stat)))
 		return -EFAULT;
 	return f->ops->stat ? f->ops->stat(f, st) : -EINVAL;
 }
 
+static bool empty_path(const char *path)
+{
+	return path && user_ok(path, 1) && !*path;
+}
+
 static long sys_newfstatat(int dirfd, const char *path, void *st, int flags)
 {
-	if ((flags & AT_EMPTY_PATH) && path && user_ok(path, 1) && !*path)
+	if ((flags & AT_EMPTY_PATH) && empty_path(path))
 		return sys_fstat(dirfd, st);
-	return path_call(path, 2, (uint64_t)st, 0);
+	return path_call(dirfd, path, flags & AT_SYMLINK_NOFOLLOW ? P_LSTAT : P_STAT, (uint64_t)st, 0);
+}
+
+/* struct statx (Linux 4.11): the basic fields, taken from struct stat. */
+struct statx_ts {
+	int64_t sec;
+	uint32_t nsec;
+	int32_t pad;
+};
+
+struct linux_statx {
+	uint32_t mask, blksize;
+	uint64_t attributes;
+	uint32_t nlink, uid, gid;
+	uint16_t mode, pad1;
+	uint64_t ino, size, blocks, attributes_mask;
+	struct statx_ts atime, btime, ctime, mtime;
+	uint32_t rdev_major, rdev_minor, dev_major, dev_minor;
+	uint64_t spare[14];
+};
+
+static long sys_statx(int dirfd, const char *path, int flags, struct linux_statx *sx)
+{
+	if (!user_ok(sx, sizeof *sx))
+		return -EFAULT;
+	struct linux_stat st;
+	long r;
+	if ((flags & AT_EMPTY_PATH) && empty_path(path)) {
+		struct file *f = fd_get(dirfd);
+		r = !f ? -EBADF : f->ops->stat ? f->ops->stat(f, &st) : -EINVAL;
+	} else {
+		char p[PATH_MAX];
+		r = get_path(dirfd, path, p);
+		if (r == 0 && !root_fs)
+			r = -ENOENT;
+		else if (r == 0)
+			r = flags & AT_SYMLINK_NOFOLLOW ? root_fs->lstat(p, &st) : root_fs->stat(p, &st);
+	}
+	if (r < 0)
+		return r;
+	memset(sx, 0, sizeof *sx);
+	sx->mask = 0x7ff; /* STATX_BASIC_STATS */
+	sx->blksize = st.blksize;
+	sx->nlink = st.nlink, sx->uid = st.uid, sx->gid = st.gid, sx->mode = st.mode;
+	sx->ino = st.ino, sx->size = st.size, sx->blocks = st.blocks;
+	sx->atime = (struct statx_ts){st.atime, st.atime_nsec, 0};
+	sx->mtime = (struct statx_ts){st.mtime, st.mtime_nsec, 0};
+	sx->ctime = (struct statx_ts){st.ctime, st.ctime_nsec, 0};
+	sx->rdev_major = st.rdev >> 8, sx->rdev_minor = st.rdev & 0xff;
+	sx->dev_major = st.dev >> 8, sx->dev_minor = st.dev & 0xff;
+	return 0;
+}
+
+static long sys_fstatfs(int fd, void *buf)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	if (!user_ok(buf, 120))
+		return -EFAULT;
+	if (f->path && root_fs)
+		return root_fs->statfs(f->path, buf);
+	memset(buf, 0, 120);
+	*(int64_t *)buf = 0x50495045; /* PIPEFS_MAGIC: the console */
+	((int64_t *)buf)[1] = 4096;
+	return 0;
+}
+
+static long sys_getcwd(char *buf, size_t size)
+{
+	const char *c = cwd();
+	size_t n = strlen(c) + 1;
+	if (size < n)
+		return -ERANGE;
+	if (!user_ok(buf, n))
+		return -EFAULT;
+	memcpy(buf, c, n);
+	return n;
+}
+
+static long sys_fchdir(int fd)
+{
+	struct file *f = fd_get(fd);
+	if (!f)
+		return -EBADF;
+	return f->path ? chdir_to(f->path) : -ENOTDIR;
 }
 
 static long sys_fcntl(int fd, int cmd, uint64_t arg)
@@ -396,17 +616,6 @@ static long sys_lseek(int fd, int64_t off, int whence)
 	return f->ops->lseek ? f->ops->lseek(f, off, whence) : -ESPIPE;
 }
 
-static long sys_getcwd(char *buf, size_t size)
-{
-	if (size < 2)
-		return -ERANGE;
-	if (!user_ok(buf, 2))
-		return -EFAULT;
-	buf[0] = '/';
-	buf[1] = 0;
-	return 2;
-}
-
 static long fd_op(int fd, int op, uint64_t a, uint64_t b)
 {
 	struct file *f = fd_get(fd);
@@ -431,13 +640,15 @@ static long fd_op(int fd, int op, uint64_t a, uint64_t b)
 
 long file_syscall(long nr, uint64_t a[6], bool *handled)
 {
+	const int cwd_fd = AT_FDCWD;
 	*handled = true;
 	switch (nr) {
 	case 0: return do_rw(a[0], (void *)a[1], a[2], -1, false);
 	case 1: return do_rw(a[0], (void *)a[1], a[2], -1, true);
-	case 2: return path_call((void *)a[0], 1, a[1], a[2]);
+	case 2: return path_call(cwd_fd, (void *)a[0], P_OPEN, a[1], a[2]);
 	case 3: return sys_close(a[0]);
-	case 4: case 6: return path_call((void *)a[0], 2, a[1], 0);
+	case 4: return path_call(cwd_fd, (void *)a[0], P_STAT, a[1], 0);
+	case 6: return path_call(cwd_fd, (void *)a[0], P_LSTAT, a[1], 0);
 	case 5: return sys_fstat(a[0], (void *)a[1]);
 	case 7: return sys_poll((void *)a[0], a[1], (int)a[2] < 0 ? -1 : (int64_t)(int)a[2] * 1000000);
 	case 8: return sys_lseek(a[0], a[1], a[2]);
@@ -446,26 +657,33 @@ long file_syscall(long nr, uint64_t a[6], bool *handled)
 	case 18: return (int64_t)a[3] < 0 ? -EINVAL : do_rw(a[0], (void *)a[1], a[2], a[3], true);
 	case 19: return do_rwv(a[0], (void *)a[1], a[2], false);
 	case 20: return do_rwv(a[0], (void *)a[1], a[2], true);
-	case 21: return path_call((void *)a[0], 7, 0, 0);
+	case 21: return path_call(cwd_fd, (void *)a[0], P_ACCESS, a[1], 0);
 	case 32: return sys_dup(a[0], 0, false);
 	case 33: return sys_dup(a[0], a[1], true);
 	case 72: return sys_fcntl(a[0], a[1], a[2]);
 	case 74: case 75: return fd_op(a[0], 1, 0, 0);
+	case 76: return path_call(cwd_fd, (void *)a[0], P_TRUNCATE, a[1], 0);
 	case 77: return fd_op(a[0], 2, a[1], 0);
 	case 79: return sys_getcwd((void *)a[0], a[1]);
-	case 80: return path_call((void *)a[0], 0, 0, 0);
-	case 82: return path_call((void *)a[0], 6, a[1], 0);
-	case 83: return path_call((void *)a[0], 3, a[1], 0);
-	case 84: return path_call((void *)a[0], 4, 0, 0);
-	case 87: return path_call((void *)a[0], 5, 0, 0);
-	case 89: return -EINVAL; /* readlink: there are no symbolic links */
+	case 80: return path_call(cwd_fd, (void *)a[0], P_CHDIR, 0, 0);
+	case 81: return sys_fchdir(a[0]);
+	case 82: return path_call(cwd_fd, (void *)a[0], P_RENAME, cwd_fd, a[1]);
+	case 83: return path_call(cwd_fd, (void *)a[0], P_MKDIR, a[1], 0);
+	case 84: return path_call(cwd_fd, (void *)a[0], P_RMDIR, 0, 0);
+	case 85: return path_call(cwd_fd, (void *)a[0], P_OPEN, O_CREAT | O_WRONLY | O_TRUNC, a[1]); /* creat */
+	case 87: return path_call(cwd_fd, (void *)a[0], P_UNLINK, 0, 0);
+	case 89: return path_call(cwd_fd, (void *)a[0], P_READLINK, a[1], a[2]);
+	case 137: return path_call(cwd_fd, (void *)a[0], P_STATFS, a[1], 0);
+	case 138: return sys_fstatfs(a[0], (void *)a[1]);
 	case 217: return fd_op(a[0], 3, a[1], a[2]);
-	case 257: return path_call((void *)a[1], 1, a[2], a[3]);
-	case 258: return path_call((void *)a[1], 3, a[2], 0);
+	case 257: return path_call(a[0], (void *)a[1], P_OPEN, a[2], a[3]);
+	case 258: return path_call(a[0], (void *)a[1], P_MKDIR, a[2], 0);
 	case 262: return sys_newfstatat(a[0], (void *)a[1], (void *)a[2], a[3]);
-	case 263: return path_call((void *)a[1], a[2] & 0x200 ? 4 : 5, 0, 0); /* AT_REMOVEDIR */
-	case 264: case 316: return path_call((void *)a[1], 6, a[3], 0);
-	case 269: case 439: return path_call((void *)a[1], 7, 0, 0);
+	case 263: return path_call(a[0], (void *)a[1], a[2] & 0x200 ? P_RMDIR : P_UNLINK, 0, 0); /* AT_REMOVEDIR */
+	case 264: return path_call(a[0], (void *)a[1], P_RENAME, a[2], a[3]);
+	case 267: return path_call(a[0], (void *)a[1], P_READLINK, a[2], a[3]);
+	case 316: return a[4] ? -EINVAL : path_call(a[0], (void *)a[1], P_RENAME, a[2], a[3]); /* no RENAME_ flags */
+	case 269: case 439: return path_call(a[0], (void *)a[1], P_ACCESS, a[2], 0);
 	case 271: { /* ppoll */
 		int64_t *ts = (void *)a[2];
 		if (ts && !user_ok(ts, 16))
@@ -473,6 +691,7 @@ long file_syscall(long nr, uint64_t a[6], bool *handled)
 		return sys_poll((void *)a[0], a[1], ts ? ts[0] * 1000000000 + ts[1] : -1);
 	}
 	case 292: return a[0] == a[1] ? -EINVAL : sys_dup(a[0], a[1], true);
+	case 332: return sys_statx(a[0], (void *)a[1], a[2], (void *)a[4]);
 	default:
 		*handled = false;
 		return 0;

@@ -8,12 +8,14 @@
 #include "proc.h"
 
 void *services_for_rank(int rank); /* mpi/kernel/services.c */
+void virtio_probe(void);           /* virtio/mmio.c */
 
 static struct cpu boot_cpu;
 
 static void main_thread(void *arg)
 {
 	(void)arg;
+	virtio_probe(); /* in a thread: a driver may wait for its device */
 	toro_main();
 	thread_exit(0);
 }

@@ -28,6 +28,7 @@ struct proc {
 	uint64_t brk;
 	struct region *regions;
 	struct file *fds[MAX_FDS];
+	char *cwd;                  /* working directory (kmalloc'd), NULL for "/" */
 	struct thread *thread;
 	uint64_t start_ns;
 	void *services;             /* the MPI service table, or NULL */
