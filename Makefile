@@ -42,9 +42,12 @@ $(BUILD)/mpi/kernel/%.o: mpi/kernel/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -c $< -o $@
 
-$(BUILD)/mpi/lib/%.o: mpi/lib/%.c
+# Each object gets the profiling interface: its MPI_X become PMPI_X, with
+# weak MPI_X aliases (scripts/toro-pmpi).
+$(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi
 	@mkdir -p $(dir $@)
-	$(CC) $(MPI_CFLAGS) -c $< -o $@
+	$(CC) $(MPI_CFLAGS) -c $< -o $@.raw
+	scripts/toro-pmpi $@.raw $@
 
 # Every MPI function no file of mpi/lib defines is generated as "not
 # implemented" (scripts/gen-unsupported), so any MPI program links;
@@ -55,8 +58,9 @@ $(MPI_GEN).c: $(MPI_OBJ) scripts/gen-unsupported mpi/include/mpi.h mpi/include/m
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/gen-unsupported -o $@ --list $(MPI_GEN).txt $(MPI_OBJ)
 
-$(MPI_GEN).o: $(MPI_GEN).c
-	$(CC) $(MPI_CFLAGS) -Impi/lib -c $< -o $@
+$(MPI_GEN).o: $(MPI_GEN).c scripts/toro-pmpi
+	$(CC) $(MPI_CFLAGS) -Impi/lib -c $< -o $@.raw
+	scripts/toro-pmpi $@.raw $@
 
 $(BUILD)/libtorompi.a: $(MPI_OBJ) $(MPI_GEN).o
 	rm -f $@
