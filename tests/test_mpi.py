@@ -100,6 +100,7 @@ def mpirun(n, program, *args, timeout=OMPI_TIMEOUT):
     cmd += ["--oversubscribe", "--mca", "btl", "self,vader", "--mca", "btl_vader_single_copy_mechanism", "none",
             "-n", str(n), program, *map(str, args)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("TORO_")}
+    env["OMPI_MCA_plm_rsh_agent"] = "false"  # one node: no ssh needed (or installed)
     t0 = time.monotonic()
     p = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, errors="replace",
                        timeout=timeout + 60, env=env)
