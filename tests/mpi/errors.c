@@ -14,61 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- test harness (the same block in every tests/mpi program) ---------- */
-static int wrank, wsize;           /* rank and size in MPI_COMM_WORLD */
-static int fails_here;             /* failed checks of the current test on this rank */
-static int n_passed, n_failed;     /* tests; every rank agrees (Allreduce) */
-static const char *test_name = "?";
-
-static void failf(int line, const char *fmt, ...)
-{
-    va_list ap;
-    if (fails_here++ >= 8)         /* the first few are enough to diagnose */
-        return;
-    printf("FAIL %s (rank %d, line %d): ", test_name, wrank, line);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf("\n");
-    fflush(stdout);
-}
-#define CHECK(cond) do { if (!(cond)) failf(__LINE__, "%s", #cond); } while (0)
-#define CHECKF(cond, ...) do { if (!(cond)) failf(__LINE__, __VA_ARGS__); } while (0)
-
-static void begin(const char *name)
-{
-    test_name = name;
-    fails_here = 0;
-}
-
-/* Ends the current test: all ranks agree on its result; rank 0 prints it. */
-static void end(void)
-{
-    int total = 0;
-    MPI_Allreduce(&fails_here, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
-    if (total == 0)
-        n_passed++;
-    else
-        n_failed++;
-    if (wrank == 0) {
-        if (total == 0)
-            printf("ok %s\n", test_name);
-        else
-            printf("not ok %s (%d failed checks)\n", test_name, total);
-        fflush(stdout);
-    }
-}
-
-static int finish(const char *prog)
-{
-    if (wrank == 0) {
-        printf("mpi-test %s: %d passed, %d failed\n", prog, n_passed, n_failed);
-        fflush(stdout);
-    }
-    MPI_Finalize();
-    return n_failed ? 1 : 0;
-}
-/* ------------------------------------------------------------------------- */
+#include "harness.h"
 
 #define W MPI_COMM_WORLD
 
