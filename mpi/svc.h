@@ -10,6 +10,7 @@
 
 #define TORO_SVC_VERSION 1
 #define AT_TORO 0x746f726f
+#define TORO_MAX_RANKS 64           /* the kernel's MAX_CPUS */
 
 struct toro_svc {
 	uint32_t version;

@@ -187,3 +187,10 @@ def test_virtio_bus_delivers_in_order(n):
         assert f"rank {rank}: received {100 * n} messages, 0 errors" in r.out, r
     if n >= 2:
         assert re.search(r"ping-pong: [\d.]+ us per round trip", r.out), r
+
+
+def test_too_little_memory_for_ranks_says_which_option():
+    image = build_image("lines.c")
+    r = toro_run("-n", 4, "--mem", "4M", "--timeout", 60, image)
+    assert r.rc == 134, r
+    assert "not enough memory" in r.out and "--mem" in r.out, r

@@ -10,6 +10,8 @@
 
 #define SHARED_SIZE (64 * 1024)
 
+_Static_assert(TORO_MAX_RANKS == MAX_CPUS, "mpi/svc.h and the kernel disagree on the most ranks");
+
 static struct toro_svc tables[MAX_CPUS];
 
 static void notify_rank(int rank)

@@ -67,7 +67,7 @@ struct unexpected {
 
 static struct request *posted_head, *posted_tail;
 static struct unexpected *unexp_head, *unexp_tail;
-static struct request *pending_head[4096 / 8], *pending_tail[4096 / 8];
+static struct request *pending_head[TORO_MAX_RANKS], *pending_tail[TORO_MAX_RANKS]; /* sends waiting for ring room, per world rank */
 static int npending;
 static size_t eager_max;
 static struct request **table;
