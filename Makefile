@@ -101,3 +101,20 @@ $(BUILD)/empty_pvh.elf: tests/kernel/empty_pvh.S
 	$(CC) -c $< -o $(BUILD)/empty_pvh.o
 	ld -m elf_x86_64 -Ttext=0x100000 -e _start --no-warn-rwx-segments -o $@ $(BUILD)/empty_pvh.o
 all: $(BUILD)/empty_pvh.elf
+
+# Host tools: the vhost-user vsock backend QEMU's vhost-user-vsock-device talks to.
+VSOCKD_SRC := $(wildcard tools/vsockd/*.c)
+$(BUILD)/toro-vsockd: $(VSOCKD_SRC) $(wildcard tools/vsockd/*.h)
+	@mkdir -p $(BUILD)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -o $@ $(VSOCKD_SRC)
+ifneq ($(VSOCKD_SRC),)
+all: $(BUILD)/toro-vsockd
+endif
+
+# Benchmarks (scripts/toro-bench): the full comparison, and a quick one (< 10 min here).
+.PHONY: bench bench-quick
+bench: deps all
+	$(PYTHON) scripts/toro-bench --full --out results
+
+bench-quick: deps all
+	$(PYTHON) scripts/toro-bench --quick --out results/quick
