@@ -163,7 +163,7 @@ void files_init(struct proc *p)
 }
 
 /* --- descriptors --- */
-static struct file *fd_get(int fd)
+struct file *fd_get(int fd)
 {
 	struct proc *p = current_proc();
 	if (!p || fd < 0 || fd >= MAX_FDS)
@@ -171,7 +171,7 @@ static struct file *fd_get(int fd)
 	return p->fds[fd];
 }
 
-static int fd_install(struct file *f, int from)
+int fd_install(struct file *f, int from)
 {
 	struct proc *p = current_proc();
 	for (int fd = MAX(from, 0); fd < MAX_FDS; fd++) {
@@ -183,7 +183,7 @@ static int fd_install(struct file *f, int from)
 	return -EMFILE;
 }
 
-static void file_put(struct file *f)
+void file_put(struct file *f)
 {
 	if (--f->refs)
 		return;
@@ -272,24 +272,43 @@ struct pollfd {
 	short events, revents;
 };
 
+struct poll_wait {
+	struct pollfd *fds;
+	unsigned n;
+	uint64_t deadline;
+	int ready;
+};
+
+static int poll_scan(struct pollfd *fds, unsigned n)
+{
+	int ready = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct file *f = fds[i].fd < 0 ? NULL : fd_get(fds[i].fd);
+		fds[i].revents = fds[i].fd < 0 ? 0 : !f ? POLLNVAL : f->ops->poll ? f->ops->poll(f, fds[i].events) : 0;
+		ready += fds[i].revents != 0;
+	}
+	return ready;
+}
+
+static bool poll_over(void *arg)
+{
+	struct poll_wait *w = arg;
+	w->ready = poll_scan(w->fds, w->n);
+	return w->ready || time_ns() >= w->deadline;
+}
+
+/* Waits in the scheduler: a device that makes a descriptor ready wakes
+ * the core (virtio/vsock.c), a timeout is seen at the next tick. */
 static long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 {
-	if (n > MAX_FDS * 4)
+	if (n > MAX_FDS)
 		return -EINVAL;
 	if (n && !user_ok(fds, n * sizeof *fds))
 		return -EFAULT;
-	uint64_t deadline = timeout_ns < 0 ? ~0ull : time_ns() + timeout_ns;
-	for (;;) {
-		int ready = 0;
-		for (unsigned i = 0; i < n; i++) {
-			struct file *f = fds[i].fd < 0 ? NULL : fd_get(fds[i].fd);
-			fds[i].revents = fds[i].fd < 0 ? 0 : !f ? POLLNVAL : f->ops->poll ? f->ops->poll(f, fds[i].events) : 0;
-			ready += fds[i].revents != 0;
-		}
-		if (ready || time_ns() >= deadline)
-			return ready;
-		thread_sleep_ns(MIN(1000000ull, deadline - time_ns()));
-	}
+	struct poll_wait w = {fds, n, timeout_ns < 0 ? ~0ull : time_ns() + timeout_ns, 0};
+	if (!poll_over(&w))
+		sched_wait_until(poll_over, &w);
+	return w.ready;
 }
 
 /* --- paths ---

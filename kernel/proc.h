@@ -5,7 +5,7 @@
 #include "types.h"
 #include "spinlock.h"
 
-#define MAX_FDS 64
+#define MAX_FDS 1024
 #define STACK_GUARD (64 * 1024)
 
 struct file;
@@ -54,6 +54,7 @@ uint64_t sys_brk(uint64_t addr);
 void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
 long file_syscall(long nr, uint64_t a[6], bool *handled);
+long socket_syscall(long nr, uint64_t a[6]);   /* socket.c */
 
 /* syscall.c */
 void syscall_init_cpu(void);

@@ -265,7 +265,6 @@ static const char *unsupported_name(long nr)
 {
 	switch (nr) {
 	case 22: return "pipe";
-	case 41: return "socket";
 	case 56: return "clone";
 	case 57: return "fork";
 	case 58: return "vfork";
@@ -302,6 +301,9 @@ long syscall_dispatch(struct syscall_frame *f)
 	if (handled)
 		return r;
 	switch (nr) {
+	case 41: case 42: case 43: case 44: case 45: case 46: case 47: case 48: case 49:
+	case 50: case 51: case 52: case 53: case 54: case 55: case 288:
+		return socket_syscall(nr, a);
 	case 9: return sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
 	case 10: return 0; /* mprotect: one address space, no protection to change */
 	case 11: return sys_munmap(a[0], a[1]);

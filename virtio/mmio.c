@@ -5,6 +5,7 @@
  * version and device id. Registers are read and written 32 bits at a
  * time, as 4.2.2.2 requires. */
 #include "mmio.h"
+#include "vsock.h"
 #include "../kernel/defs.h"
 #include "../kernel/cpu.h"
 #include "../kernel/x86.h"
@@ -203,4 +204,5 @@ int vmmio_irq(struct vmmio *d, void (*fn)(int, void *), void *arg)
 void virtio_probe(void)
 {
 	virtio_fs_probe();
+	virtio_vsock_probe();
 }

@@ -1,0 +1,37 @@
+/* virtio-vsock stream sockets (virtio 1.2 section 5.10). virtio/vsock.c
+ * owns the device and the connection state; kernel/socket.c turns the
+ * Linux socket calls into these. Every call returns 0 (or a count) or
+ * -errno. */
+#pragma once
+#include "../kernel/types.h"
+#include "../kernel/file.h"
+
+#define VIRTIO_ID_VSOCK 19
+#define VMADDR_CID_ANY 0xffffffffu
+#define VMADDR_PORT_ANY 0xffffffffu
+#define VMADDR_CID_HOST 2
+
+/* shutdown(2)'s how, as bits: SHUT_RD 0 -> 1, SHUT_WR 1 -> 2, SHUT_RDWR -> 3 */
+#define VSOCK_SHUT_RCV 1
+#define VSOCK_SHUT_SEND 2
+
+struct vsock;
+
+void virtio_vsock_probe(void);
+bool vsock_present(void);
+long vsock_create(struct vsock **out);
+long vsock_bind(struct vsock *s, uint32_t cid, uint32_t port);
+long vsock_listen(struct vsock *s, int backlog);
+long vsock_accept(struct vsock *s, bool nonblock, struct vsock **out);
+long vsock_connect(struct vsock *s, uint32_t cid, uint32_t port, bool nonblock);
+long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock);
+long vsock_recv(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock, bool peek, bool waitall);
+long vsock_shutdown(struct vsock *s, int how_bits);
+int vsock_poll(struct vsock *s, int events);
+void vsock_close(struct vsock *s);
+/* The local (peer false) or remote address; -ENOTCONN for an unconnected peer. */
+long vsock_name(struct vsock *s, bool peer, uint32_t *cid, uint32_t *port);
+/* SO_ERROR: the pending error, cleared. */
+int vsock_take_error(struct vsock *s);
+uint32_t vsock_buf_size(struct vsock *s);
+bool vsock_listening(struct vsock *s);
