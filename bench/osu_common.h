@@ -1,12 +1,23 @@
-/* Shared option parsing and output of the OSU-style benchmarks: the same
- * options and column layout as the OSU Micro-Benchmarks, so results can
- * be laid beside theirs. */
+/* Shared setup, option parsing, timing and output of the OSU-style
+ * benchmarks: the same options, column layout and per-iteration timing as
+ * the OSU Micro-Benchmarks 7.x, so results can be laid beside theirs and
+ * one parser reads both. */
 #pragma once
 #include <getopt.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define FIELD_WIDTH 20
+#define FLOAT_PRECISION 2
+#define BENCH_MAX_SIZE (1L << 30)   /* counts are ints; keep clear of that */
+
+enum bench_kind {
+	BENCH_P2P,      /* exactly 2 ranks; -m -i -x */
+	BENCH_COLL,     /* 2 ranks or more; -m -i -x -f */
+	BENCH_BARRIER,  /* 2 ranks or more; -i -x -f (no sizes) */
+};
 
 struct bench_opts {
 	long min_size, max_size;
@@ -15,43 +26,159 @@ struct bench_opts {
 	long large;        /* sizes above this use the _large counts */
 };
 
-static void bench_usage(const char *prog)
+struct bench {
+	enum bench_kind kind;
+	const char *name;  /* osu_bcast: for the usage text */
+	int rank, nranks;
+	struct bench_opts o;
+};
+
+static inline void bench_usage(const struct bench *b, FILE *f)
 {
-	fprintf(stderr, "Usage: %s [-m MIN:MAX] [-i ITERS] [-x WARMUP] [-f]\n"
-			"  -m MIN:MAX  message sizes in bytes (powers of two in between)\n"
-			"  -i ITERS    timed iterations per size (default 1000, 100 above 8 KiB)\n"
-			"  -x WARMUP   untimed iterations per size (default 100, 10 above 8 KiB)\n"
-			"  -f          print min, max and average over ranks\n", prog);
+	fprintf(f, "Usage: %s [options]\nOptions:\n", b->name);
+	if (b->kind != BENCH_BARRIER)
+		fprintf(f, "  -m MIN:MAX  message sizes in bytes, powers of two in between\n"
+			   "              (also -m MAX, -m MIN:)\n");
+	if (b->kind == BENCH_BARRIER)
+		fprintf(f, "  -i ITERS    timed iterations (default 1000)\n"
+			   "  -x WARMUP   untimed iterations (default 100)\n");
+	else
+		fprintf(f, "  -i ITERS    timed iterations per size (default 1000, 100 above 8 KiB)\n"
+			   "  -x WARMUP   untimed iterations per size (default 100, 10 above 8 KiB)\n");
+	if (b->kind != BENCH_P2P)
+		fprintf(f, "  -f          print min and max over ranks and the iterations\n");
+	fprintf(f, "  -h          print this help\n");
 }
 
-static int bench_parse(int argc, char **argv, struct bench_opts *o, long def_max)
+/* A whole decimal number in [lo, hi]; -1 if s is not one. */
+static inline long bench_number(const char *s, long lo, long hi)
 {
-	*o = (struct bench_opts){0, def_max, 1000, 100, 100, 10, 0, 8192};
-	int c;
-	while ((c = getopt(argc, argv, "m:i:x:fh")) != -1) {
-		switch (c) {
-		case 'm': {
-			char *colon = strchr(optarg, ':');
-			if (colon) {
-				o->min_size = atol(optarg);
-				o->max_size = atol(colon + 1);
-			} else {
-				o->max_size = atol(optarg);
-			}
-			break;
-		}
-		case 'i': o->iters = o->iters_large = atoi(optarg); break;
-		case 'x': o->warmup = o->warmup_large = atoi(optarg); break;
-		case 'f': o->full = 1; break;
-		default: return -1;
-		}
-	}
-	if (o->min_size < 0 || o->max_size < o->min_size || o->iters < 1 || o->warmup < 0)
+	char *end;
+	if (!*s || *s == '-' || *s == '+')
+		return -1;
+	long v = strtol(s, &end, 10);
+	return *end || v < lo || v > hi ? -1 : v;
+}
+
+/* -m MIN:MAX, -m MAX or -m MIN: */
+static inline int bench_sizes(const char *arg, struct bench_opts *o)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon)
+		return (o->max_size = bench_number(arg, 0, BENCH_MAX_SIZE)) < 0 ? -1 : 0;
+	char min[32];
+	size_t n = colon - arg;
+	if (n >= sizeof min)
+		return -1;
+	memcpy(min, arg, n);
+	min[n] = 0;
+	if ((o->min_size = bench_number(min, 0, BENCH_MAX_SIZE)) < 0)
+		return -1;
+	if (colon[1] && (o->max_size = bench_number(colon + 1, 0, BENCH_MAX_SIZE)) < 0)
 		return -1;
 	return 0;
 }
 
-static void *bench_alloc(size_t n)
+/* 0: run; 1: -h; -1: bad command line (*bad says what). */
+static inline int bench_parse(int argc, char **argv, struct bench *b, long def_max, char *bad, size_t badlen)
+{
+	const char *optstring = b->kind == BENCH_P2P ? ":m:i:x:h" :
+				b->kind == BENCH_COLL ? ":m:i:x:fh" : ":i:x:fh";
+	struct bench_opts *o = &b->o;
+	*o = (struct bench_opts){0, def_max, 1000, 100, 100, 10, 0, 8192};
+	int c;
+	long v;
+	opterr = 0;   /* every rank parses; only rank 0 reports */
+	while ((c = getopt(argc, argv, optstring)) != -1) {
+		switch (c) {
+		case 'm':
+			if (bench_sizes(optarg, o) < 0)
+				goto badarg;
+			break;
+		case 'i':
+			if ((v = bench_number(optarg, 1, 1 << 30)) < 0)
+				goto badarg;
+			o->iters = o->iters_large = v;
+			break;
+		case 'x':
+			if ((v = bench_number(optarg, 0, 1 << 30)) < 0)
+				goto badarg;
+			o->warmup = o->warmup_large = v;
+			break;
+		case 'f': o->full = 1; break;
+		case 'h': return 1;
+		case ':':
+			snprintf(bad, badlen, "option -%c needs an argument", optopt);
+			return -1;
+		default:
+			snprintf(bad, badlen, "invalid option -%c", optopt);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		snprintf(bad, badlen, "unexpected argument %s", argv[optind]);
+		return -1;
+	}
+	if (o->max_size < o->min_size) {
+		snprintf(bad, badlen, "invalid sizes: MIN %ld is above MAX %ld", o->min_size, o->max_size);
+		return -1;
+	}
+	return 0;
+badarg:
+	snprintf(bad, badlen, "invalid argument -%c %s", c, optarg);
+	return -1;
+}
+
+/* MPI_Init, the options and the number of ranks. Returns only if the
+ * benchmark is to run; otherwise rank 0 says why (with the usage), every
+ * rank finalizes and exits: 0 after -h, 1 after a bad command line. */
+static inline void bench_init(struct bench *b, int *argc, char ***argv, enum bench_kind kind,
+		       const char *name, long def_max)
+{
+	char bad[160] = "";
+	*b = (struct bench){.kind = kind, .name = name};
+	MPI_Init(argc, argv);
+	MPI_Comm_rank(MPI_COMM_WORLD, &b->rank);
+	MPI_Comm_size(MPI_COMM_WORLD, &b->nranks);
+	int rc = bench_parse(*argc, *argv, b, def_max, bad, sizeof bad);
+	if (rc == 0 && kind == BENCH_P2P && b->nranks != 2)
+		rc = -2;
+	if (rc == 0 && kind != BENCH_P2P && b->nranks < 2)
+		rc = -2;
+	if (rc == 0)
+		return;
+	if (b->rank == 0) {
+		if (rc == 1) {
+			bench_usage(b, stdout);
+		} else if (rc == -1) {
+			fprintf(stderr, "%s: %s\n", name, bad);
+			bench_usage(b, stderr);
+		} else {
+			fprintf(stderr, "%s: this test requires %s two processes\n",
+				name, kind == BENCH_P2P ? "exactly" : "at least");
+		}
+	}
+	MPI_Finalize();
+	exit(rc == 1 ? 0 : 1);
+}
+
+static inline int bench_iters(const struct bench_opts *o, long size)
+{
+	return size > o->large ? o->iters_large : o->iters;
+}
+
+static inline int bench_warmup(const struct bench_opts *o, long size)
+{
+	return size > o->large ? o->warmup_large : o->warmup;
+}
+
+/* The next size of the sweep: powers of two, 0 then 1 when MIN is 0. */
+static inline long bench_next(long size)
+{
+	return size ? size * 2 : 1;
+}
+
+static inline void *bench_alloc(size_t n)
 {
 	void *p = NULL;
 	if (posix_memalign(&p, 4096, n ? n : 1) != 0) {
@@ -60,4 +187,97 @@ static void *bench_alloc(size_t n)
 	}
 	memset(p, 'a', n);
 	return p;
+}
+
+/* Point to point: "# OSU MPI <title>", the datatype, "# Size  <column>". */
+static inline void bench_p2p_header(const struct bench *b, const char *title, const char *column)
+{
+	if (b->rank != 0)
+		return;
+	printf("# OSU MPI %s (Toro bench)\n# Datatype: MPI_CHAR.\n", title);
+	printf("%-*s%*s\n", 10, "# Size", FIELD_WIDTH, column);
+	fflush(stdout);
+}
+
+static inline void bench_p2p_row(const struct bench *b, long size, double value)
+{
+	if (b->rank != 0)
+		return;
+	printf("%-*ld%*.*f\n", 10, size, FIELD_WIDTH, FLOAT_PRECISION, value);
+	fflush(stdout);
+}
+
+/* Collectives: a blank line, "# OSU MPI <title>", the datatype (none for
+ * the barrier), then "# Size  Avg Latency(us)" (barrier: no size) and with
+ * -f the min, max and iterations columns. */
+static inline void bench_coll_header(const struct bench *b, const char *title, const char *dtype)
+{
+	if (b->rank != 0)
+		return;
+	printf("\n# OSU MPI %s (Toro bench)\n", title);
+	if (dtype)
+		printf("# Datatype: %s.\n", dtype);
+	if (b->kind == BENCH_BARRIER)
+		printf("# Avg Latency(us)");
+	else
+		printf("%-*s%*s", 10, "# Size", FIELD_WIDTH, "Avg Latency(us)");
+	if (b->o.full)
+		printf("%*s%*s%*s", FIELD_WIDTH, "Min Latency(us)", FIELD_WIDTH, "Max Latency(us)",
+		       12, "Iterations");
+	printf("\n");
+	fflush(stdout);
+}
+
+/* One row from each rank's mean latency (us): min, max and average over
+ * the ranks, reduced to rank 0, which prints. */
+static inline void bench_coll_row(const struct bench *b, long size, double lat, int iters)
+{
+	double min, max, sum;
+	MPI_Reduce(&lat, &min, 1, MPI_DOUBLE, MPI_MIN, 0, MPI_COMM_WORLD);
+	MPI_Reduce(&lat, &max, 1, MPI_DOUBLE, MPI_MAX, 0, MPI_COMM_WORLD);
+	MPI_Reduce(&lat, &sum, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+	if (b->rank == 0) {
+		if (b->kind == BENCH_BARRIER)
+			printf("%*.*f", 17, FLOAT_PRECISION, sum / b->nranks);
+		else
+			printf("%-*ld%*.*f", 10, size, FIELD_WIDTH, FLOAT_PRECISION, sum / b->nranks);
+		if (b->o.full)
+			printf("%*.*f%*.*f%*d", FIELD_WIDTH, FLOAT_PRECISION, min,
+			       FIELD_WIDTH, FLOAT_PRECISION, max, 12, iters);
+		printf("\n");
+		fflush(stdout);
+	}
+	MPI_Barrier(MPI_COMM_WORLD);
+}
+
+/* This rank's mean time of op(size) in us, as OSU 7 times a collective:
+ * each iteration alone, followed by a barrier that is not timed. */
+static inline double bench_coll_time(const struct bench_opts *o, long size, void (*op)(long size))
+{
+	int iters = bench_iters(o, size), warm = bench_warmup(o, size);
+	double sum = 0;
+	MPI_Barrier(MPI_COMM_WORLD);
+	for (int i = 0; i < warm + iters; i++) {
+		double t0 = MPI_Wtime();
+		op(size);
+		double t = MPI_Wtime() - t0;
+		MPI_Barrier(MPI_COMM_WORLD);
+		if (i >= warm)
+			sum += t;
+	}
+	return sum * 1e6 / iters;
+}
+
+/* The whole sweep of a collective benchmark: sizes from MIN (at least
+ * unit, the element size) to MAX, one row each; the barrier runs once. */
+static inline void bench_coll_run(const struct bench *b, const char *title, const char *dtype,
+			   long unit, void (*op)(long size))
+{
+	bench_coll_header(b, title, dtype);
+	if (b->kind == BENCH_BARRIER) {
+		bench_coll_row(b, 0, bench_coll_time(&b->o, 0, op), bench_iters(&b->o, 0));
+		return;
+	}
+	for (long n = b->o.min_size < unit ? unit : b->o.min_size; n <= b->o.max_size; n *= 2)
+		bench_coll_row(b, n, bench_coll_time(&b->o, n, op), bench_iters(&b->o, n));
 }

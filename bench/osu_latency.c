@@ -3,30 +3,18 @@
 
 int main(int argc, char **argv)
 {
-	int rank, size;
-	struct bench_opts o;
-	MPI_Init(&argc, &argv);
-	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-	MPI_Comm_size(MPI_COMM_WORLD, &size);
-	if (bench_parse(argc, argv, &o, 1 << 22) < 0 || size != 2) {
-		if (rank == 0) {
-			bench_usage(argv[0]);
-			fprintf(stderr, "osu_latency needs exactly 2 ranks\n");
-		}
-		MPI_Finalize();
-		return 1;
-	}
-	char *s = bench_alloc(o.max_size), *r = bench_alloc(o.max_size);
-	if (rank == 0)
-		printf("# OSU MPI Latency Test (Toro bench)\n# Size          Latency (us)\n");
-	for (long n = o.min_size; n <= o.max_size; n = n ? n * 2 : 1) {
-		int iters = n > o.large ? o.iters_large : o.iters, warm = n > o.large ? o.warmup_large : o.warmup;
+	struct bench b;
+	bench_init(&b, &argc, &argv, BENCH_P2P, "osu_latency", 1 << 22);
+	char *s = bench_alloc(b.o.max_size), *r = bench_alloc(b.o.max_size);
+	bench_p2p_header(&b, "Latency Test", "Latency (us)");
+	for (long n = b.o.min_size; n <= b.o.max_size; n = bench_next(n)) {
+		int iters = bench_iters(&b.o, n), warm = bench_warmup(&b.o, n);
 		double t0 = 0;
 		MPI_Barrier(MPI_COMM_WORLD);
 		for (int i = 0; i < iters + warm; i++) {
 			if (i == warm)
 				t0 = MPI_Wtime();
-			if (rank == 0) {
+			if (b.rank == 0) {
 				MPI_Send(s, n, MPI_CHAR, 1, 1, MPI_COMM_WORLD);
 				MPI_Recv(r, n, MPI_CHAR, 1, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 			} else {
@@ -34,9 +22,7 @@ int main(int argc, char **argv)
 				MPI_Send(s, n, MPI_CHAR, 0, 1, MPI_COMM_WORLD);
 			}
 		}
-		double lat = (MPI_Wtime() - t0) * 1e6 / (2.0 * iters);
-		if (rank == 0)
-			printf("%-10ld%18.2f\n", n, lat);
+		bench_p2p_row(&b, n, (MPI_Wtime() - t0) * 1e6 / (2.0 * iters));
 	}
 	free(s);
 	free(r);
