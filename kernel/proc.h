@@ -54,7 +54,7 @@ uint64_t sys_brk(uint64_t addr);
 void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
 long file_syscall(long nr, uint64_t a[6], bool *handled);
-long socket_syscall(long nr, uint64_t a[6]);   /* socket.c */
+long socket_syscall(long nr, uint64_t a[6]);   /* virtio/socket.c */
 
 /* syscall.c */
 void syscall_init_cpu(void);

@@ -2,11 +2,11 @@
  * This file owns the user ABI: descriptors, struct sockaddr_vm, msghdr,
  * flags and socket options. Any other family fails with EAFNOSUPPORT and
  * says so once. */
-#include "defs.h"
-#include "proc.h"
-#include "file.h"
-#include "errno.h"
-#include "../virtio/vsock.h"
+#include "../kernel/defs.h"
+#include "../kernel/proc.h"
+#include "../kernel/file.h"
+#include "../kernel/errno.h"
+#include "vsock.h"
 
 #define AF_VSOCK 40
 #define SOCK_STREAM 1
