@@ -169,8 +169,10 @@ static uint32_t read_host(struct conn *c, struct chain *ch)
 	if (room > MAX_PKT)
 		room = MAX_PKT;
 	if (credit == 0) {
+		char b;
 		c->want_read = false;
-		if (!c->credit_requested) {
+		/* Ask for credit only if the host has data waiting. */
+		if (!c->credit_requested && recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
 			c->ctrl |= CTRL_CREDIT_REQUEST;
 			c->credit_requested = true;
 		}
