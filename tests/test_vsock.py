@@ -86,9 +86,9 @@ def jobs():
             j.proc.wait()
 
 
-def echo_job(jobs, images, *extra):
+def echo_job(jobs, images, *extra, guest_args=()):
     port = free_port()
-    job = jobs("--vsock-forward", f"{port}:7", *extra, images["vsock_echo"])
+    job = jobs("--vsock-forward", f"{port}:7", *extra, images["vsock_echo"], "--", *guest_args)
     job.wait_for(r"listening on port 7")
     return job, port
 
@@ -152,7 +152,7 @@ def test_echo_one_connection(jobs, images):
 
 
 def test_echo_64_connections_at_once(jobs, images):
-    job, port = echo_job(jobs, images, "-n", "1")
+    job, port = echo_job(jobs, images)
     conns = [connect(port) for _ in range(64)]
     msgs = [f"connection {i} says {os.urandom(8).hex()}\n".encode() * (i + 1) for i in range(64)]
     for s, m in zip(conns, msgs):
@@ -194,7 +194,7 @@ def test_host_closes_mid_transfer_and_the_server_goes_on(jobs, images):
     """The first client sends 8 MiB and resets the connection without
     reading; the echo server sees EOF or an error and serves the next
     client. With -n 2 it exits by itself after two connections."""
-    job, port = echo_job(jobs, images, "-n", "2")
+    job, port = echo_job(jobs, images, guest_args=["-n", "2"])
     s = connect(port)
     try:
         s.sendall(os.urandom(8 << 20))
