@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* accept4 */
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,14 @@ struct listener {
 static struct listener *listeners;
 static int nlisteners;
 static bool uds_created;
+
+/* Each vsock packet becomes one write; without TCP_NODELAY, Nagle holds a
+ * small write back until the client's delayed ACK (40 ms) comes. */
+static void no_delay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
 
 static void accept_event(struct watch *w, uint32_t events);
 
@@ -116,6 +125,14 @@ void host_cleanup(void)
 	uds_created = false;
 }
 
+/* Each vsock packet becomes one write; without TCP_NODELAY, Nagle holds a
+ * small write back until the client's delayed ACK (40 ms) comes. */
+static void no_delay(int fd)
+{
+	int one = 1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 static void accept_event(struct watch *w, uint32_t events)
 {
 	struct listener *l = container_of(w, struct listener, w);
@@ -138,6 +155,7 @@ static void accept_event(struct watch *w, uint32_t events)
 			continue;
 		}
 		if (l->kind == K_TCP_IN) {
+			no_delay(fd);
 			log_v("tcp client for guest port %u", l->guest_port);
 			conn_start_request(c, l->guest_port);
 		} else {
@@ -257,6 +275,8 @@ void host_guest_connect(const struct vsock_hdr *h)
 		return;
 	}
 	int fd = socket(a->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && kind == K_TCP_OUT)
+		no_delay(fd);
 	int r = fd < 0 ? -1 : start_connect(fd, a, alen);
 	if (r < 0) {
 		connect_failed(h, target);
