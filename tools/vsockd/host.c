@@ -125,14 +125,6 @@ void host_cleanup(void)
 	uds_created = false;
 }
 
-/* Each vsock packet becomes one write; without TCP_NODELAY, Nagle holds a
- * small write back until the client's delayed ACK (40 ms) comes. */
-static void no_delay(int fd)
-{
-	int one = 1;
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 static void accept_event(struct watch *w, uint32_t events)
 {
 	struct listener *l = container_of(w, struct listener, w);
