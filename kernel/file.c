@@ -15,6 +15,9 @@
 #define PATH_MAX 4096
 #define POLLIN 1
 #define POLLOUT 4
+#define POLLPRI 2
+#define POLLERR 8
+#define POLLHUP 0x10
 #define POLLNVAL 0x20
 
 const struct fs_ops *root_fs;
@@ -309,6 +312,52 @@ static long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 	if (!poll_over(&w))
 		sched_wait_until(poll_over, &w);
 	return w.ready;
+}
+
+/* select(2) and pselect6 through poll: fd_set bits in, readiness out.
+ * Bits of descriptors that are not open give EBADF, as on Linux. */
+static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t timeout_ns)
+{
+	if (n < 0 || n > MAX_FDS)
+		return -EINVAL;
+	size_t words = (n + 63) / 64;
+	uint64_t *sets[3] = {rd, wr, ex};
+	for (int k = 0; k < 3; k++)
+		if (sets[k] && !user_ok(sets[k], words * 8))
+			return -EFAULT;
+	struct pollfd *fds = kmalloc(n * sizeof *fds + 1);
+	if (!fds)
+		return -ENOMEM;
+	unsigned m = 0;
+	for (int fd = 0; fd < n; fd++) {
+		short ev = 0;
+		for (int k = 0; k < 3; k++)
+			if (sets[k] && (sets[k][fd / 64] >> (fd % 64) & 1))
+				ev |= k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI;
+		if (!ev)
+			continue;
+		if (!fd_get(fd)) {
+			kfree(fds);
+			return -EBADF;
+		}
+		fds[m++] = (struct pollfd){fd, ev, 0};
+	}
+	long r = sys_poll(fds, m, timeout_ns);
+	for (int k = 0; k < 3; k++)
+		if (sets[k])
+			memset(sets[k], 0, words * 8);
+	long count = 0;
+	for (unsigned i = 0; r >= 0 && i < m; i++) {
+		short re = fds[i].revents;
+		bool ready[3] = {re & (POLLIN | POLLHUP | POLLERR), re & (POLLOUT | POLLERR), re & POLLPRI};
+		for (int k = 0; k < 3; k++)
+			if (sets[k] && ready[k] && (fds[i].events & (k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI))) {
+				sets[k][fds[i].fd / 64] |= 1ull << (fds[i].fd % 64);
+				count++;
+			}
+	}
+	kfree(fds);
+	return r < 0 ? r : count;
 }
 
 /* --- paths ---
@@ -708,6 +757,25 @@ long file_syscall(long nr, uint64_t a[6], bool *handled)
 		if (ts && !user_ok(ts, 16))
 			return -EFAULT;
 		return sys_poll((void *)a[0], a[1], ts ? ts[0] * 1000000000 + ts[1] : -1);
+	}
+	case 23: { /* select: the timeval becomes what is left, as Linux does */
+		int64_t *tv = (void *)a[4];
+		if (tv && !user_ok(tv, 16))
+			return -EFAULT;
+		uint64_t start = time_ns();
+		int64_t ns = tv ? tv[0] * 1000000000 + tv[1] * 1000 : -1;
+		long r = sys_select(a[0], (void *)a[1], (void *)a[2], (void *)a[3], ns);
+		if (tv) {
+			int64_t left = MAX(ns - (int64_t)(time_ns() - start), 0);
+			tv[0] = left / 1000000000, tv[1] = left % 1000000000 / 1000;
+		}
+		return r;
+	}
+	case 270: { /* pselect6 (the signal mask is moot: no signal is delivered) */
+		int64_t *ts = (void *)a[4];
+		if (ts && !user_ok(ts, 16))
+			return -EFAULT;
+		return sys_select(a[0], (void *)a[1], (void *)a[2], (void *)a[3], ts ? ts[0] * 1000000000 + ts[1] : -1);
 	}
 	case 292: return a[0] == a[1] ? -EINVAL : sys_dup(a[0], a[1], true);
 	case 332: return sys_statx(a[0], (void *)a[1], a[2], (void *)a[4]);

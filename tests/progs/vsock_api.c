@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 #include "../../apps/vm_sockets.h"
 
@@ -57,7 +58,21 @@ int main(int argc, char **argv)
 	fcntl(a, F_SETFL, O_NONBLOCK);
 	EXPECT_ERR("accept with nobody waiting (O_NONBLOCK)", accept(a, NULL, NULL), EAGAIN);
 	struct pollfd p = {a, POLLIN, 0};
+	int n;
 	check("poll on an idle listener times out", poll(&p, 1, 100) == 0 && p.revents == 0, errno);
+	fd_set rfds, wfds;
+	FD_ZERO(&rfds);
+	FD_ZERO(&wfds);
+	FD_SET(a, &rfds);
+	FD_SET(1, &wfds);
+	struct timeval tv = {0, 100000};
+	n = select(a + 1, &rfds, &wfds, NULL, &tv);
+	check("select: the console is writable, the idle listener is not readable",
+	      n == 1 && FD_ISSET(1, &wfds) && !FD_ISSET(a, &rfds), errno);
+	FD_ZERO(&rfds);
+	FD_SET(99, &rfds);
+	tv = (struct timeval){0, 1000};
+	EXPECT_ERR("select on a closed descriptor", select(100, &rfds, NULL, NULL, &tv), EBADF);
 	int type = 0;
 	len = sizeof type;
 	check("SO_TYPE", getsockopt(a, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM, errno);
@@ -68,7 +83,7 @@ int main(int argc, char **argv)
 	int d = socket(AF_VSOCK, SOCK_STREAM | SOCK_NONBLOCK, 0);
 	EXPECT_ERR("nonblocking connect", connect(d, (void *)&host, sizeof host), EINPROGRESS);
 	p = (struct pollfd){d, POLLOUT, 0};
-	int n = poll(&p, 1, 10000);
+	n = poll(&p, 1, 10000);
 	int err = 0;
 	len = sizeof err;
 	getsockopt(d, SOL_SOCKET, SO_ERROR, &err, &len);
