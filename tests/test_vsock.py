@@ -73,7 +73,11 @@ class Job:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-        return self.wait(30)
+        try:
+            return self.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.wait(30)
 
 
 @pytest.fixture
@@ -81,9 +85,7 @@ def jobs():
     started = []
     yield lambda *args: started.append(Job(*args)) or started[-1]
     for j in started:
-        if j.proc.poll() is None:
-            j.proc.kill()
-            j.proc.wait()
+        j.stop()
 
 
 def echo_job(jobs, images, *extra, guest_args=()):
@@ -336,9 +338,7 @@ def web(images, tmp_path_factory):
         job.wait_for(r"webserver: serving")
         yield www, f"http://127.0.0.1:{port}"
     finally:
-        if job.proc.poll() is None:
-            job.proc.kill()
-            job.proc.wait()
+        job.stop()
 
 
 def curl(*args):
@@ -394,3 +394,17 @@ def test_web_5000_requests_without_error(web):
     expected = ["200", "200", "200", "404"] * 1250
     assert len(codes) == 5000 and sorted(codes) == sorted(expected)
     print(f"web server: 5000 requests in {seconds:.1f} s, {5000 / seconds:.0f} requests/s")
+
+
+def test_qemu_and_backend_go_when_toro_run_is_killed(jobs, images):
+    """SIGKILL gives toro-run no chance to clean up: QEMU and the backend
+    must still go (they are started with PR_SET_PDEATHSIG)."""
+    job, port = echo_job(jobs, images)
+    children = subprocess.run(["pgrep", "-P", str(job.proc.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) >= 2, children  # QEMU and toro-vsockd
+    job.proc.kill()
+    job.wait(30)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
+        time.sleep(0.1)
+    assert not any(os.path.exists(f"/proc/{c}") for c in children)
