@@ -497,6 +497,33 @@ def test_guest_reset_closes_host_connections(sessions):
     s.finish()
 
 
+def test_new_memory_table_closes_connections(sessions):
+    s = sessions("--uds-path", "v.sock")
+    s.start_guest()
+    client, c = established_uds(s, 5009)
+    s.m.set_mem_table()                       # the rings keep running on the new mapping
+    client.settimeout(5)
+    assert client.recv(10) == b""
+    client, c = established_uds(s, 5010)
+    client.sendall(b"remapped")
+    assert c.read(8) == b"remapped"
+    s.finish()
+
+
+def test_memory_region_past_the_end_of_the_fd(sessions):
+    s = sessions()
+    small = os.memfd_create("small")
+    os.ftruncate(small, 1 << 20)
+    p = struct.pack("<IIQQQQ", 1, 0, 0, 2 << 20, vm.UVA[0], 0)   # 2 MiB region of a 1 MiB file
+    assert s.m.ack(SET_MEM_TABLE, p, [small]) != 0
+    os.close(small)
+    s.m.set_mem_table()
+    g = s.start_guest()
+    g.send(REQUEST, 1001, 78)
+    assert g.wait(lambda p: p.op == RST).dst_port == 1001
+    s.finish(expect_log=["ends at offset 0x200000 of a 0x100000-byte file"])
+
+
 # ---- a hostile guest ----
 
 def test_bad_descriptor_chains_are_skipped(sessions):

@@ -12,10 +12,21 @@
 
 int g_epfd = -1;
 
+/* With --verbose every line carries the seconds since start. */
 static void vlog(const char *fmt, va_list ap)
 {
+	static uint64_t t0;
 	char line[1024];
-	int n = snprintf(line, sizeof line, "toro-vsockd: ");
+	int n;
+	if (!t0)
+		t0 = now_ms();
+	if (opt.verbose) {
+		uint64_t t = now_ms() - t0;
+		n = snprintf(line, sizeof line, "toro-vsockd: %llu.%03llu ", (unsigned long long)t / 1000,
+			     (unsigned long long)t % 1000);
+	} else {
+		n = snprintf(line, sizeof line, "toro-vsockd: ");
+	}
 	vsnprintf(line + n, sizeof line - n, fmt, ap);
 	fprintf(stderr, "%s\n", line);
 }

@@ -170,13 +170,13 @@ static int set_mem_table(struct vu_msg *m)
 		return -1;
 	}
 	vsock_reset_all("new memory table");
+	for (int i = 0; i < NUM_QUEUES; i++)
+		vring_notify(&vrings[i]);        /* while the old mapping is there */
 	int r = mem_set_table(m->p.mem.regions, n, m->fds);
 	for (int i = 0; i < NUM_QUEUES; i++) {
 		struct vring *vr = &vrings[i];
-		if (vr->started && (r < 0 || vring_remap(vr) < 0)) {
+		if (vr->started && vring_remap(vr) < 0)
 			log_err("queue %d: not usable with the new memory table", i);
-			vr->broken = true;
-		}
 	}
 	return r;
 }
@@ -209,10 +209,8 @@ static int set_vring_addr(struct vu_msg *m)
 	vr->used_uva = m->p.addr.used;
 	vr->avail_uva = m->p.addr.avail;
 	vr->have_addr = true;
-	if (vr->started && vring_remap(vr) < 0) {
-		vr->broken = true;
+	if (vr->started && vring_remap(vr) < 0)
 		return -1;
-	}
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vring.h"
@@ -75,10 +76,18 @@ static int map_region(struct region *g, const struct mem_region_msg *r, int fd)
 	uint64_t off = r->mmap_offset & ~(uint64_t)(page - 1);
 	uint64_t skew = r->mmap_offset - off;
 
-	if (r->size == 0 || r->size > UINT64_MAX - skew || r->gpa > UINT64_MAX - r->size ||
+	if (r->size == 0 || r->size > UINT64_MAX - r->mmap_offset || r->gpa > UINT64_MAX - r->size ||
 	    r->uva > UINT64_MAX - r->size) {
 		log_err("memory table: region gpa 0x%llx size 0x%llx overflows",
 			(unsigned long long)r->gpa, (unsigned long long)r->size);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size < r->mmap_offset + r->size) {
+		/* Pages past the end of the file would fault (SIGBUS) when touched. */
+		log_err("memory table: region gpa 0x%llx ends at offset 0x%llx of a 0x%llx-byte file",
+			(unsigned long long)r->gpa, (unsigned long long)(r->mmap_offset + r->size),
+			(unsigned long long)st.st_size);
 		return -1;
 	}
 	g->map_len = r->size + skew;
@@ -190,7 +199,7 @@ void vring_reset(struct vring *vr)
 
 bool vring_usable(const struct vring *vr)
 {
-	return vr->started && !vr->broken;
+	return vr->started && !vr->broken && vr->used;
 }
 
 static void ring_broken(struct vring *vr, const char *why, unsigned a, unsigned b)
@@ -208,8 +217,12 @@ static void ring_broken(struct vring *vr, const char *why, unsigned a, unsigned 
 int vring_remap(struct vring *vr)
 {
 	uint64_t n = vr->num;
+	vr->desc = NULL;
+	vr->avail = NULL;
+	vr->used = NULL;
 	if (vr->desc_uva % 16 || vr->avail_uva % 2 || vr->used_uva % 4) {
 		log_err("queue %d: ring addresses are misaligned", vr->index);
+		vr->broken = true;
 		return -1;
 	}
 	vr->desc = uva_to_host(vr->desc_uva, 16 * n);
@@ -219,6 +232,10 @@ int vring_remap(struct vring *vr)
 		log_err("queue %d: ring (desc 0x%llx avail 0x%llx used 0x%llx, size %u) is not in guest memory",
 			vr->index, (unsigned long long)vr->desc_uva, (unsigned long long)vr->avail_uva,
 			(unsigned long long)vr->used_uva, vr->num);
+		vr->desc = NULL;
+		vr->avail = NULL;
+		vr->used = NULL;
+		vr->broken = true;
 		return -1;
 	}
 	return 0;
@@ -366,7 +383,7 @@ void vring_commit(struct vring *vr, const struct chain *c, uint32_t len)
  * asks us not to interrupt. Read it only after the used index is out. */
 void vring_notify(struct vring *vr)
 {
-	if (!vr->need_call || !vr->started)
+	if (!vr->need_call || !vr->started || !vr->avail)
 		return;
 	vr->need_call = false;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
