@@ -4,6 +4,7 @@ QEMU and the guest kernel."""
 import hashlib
 import os
 import random
+import select
 import socket
 import struct
 import subprocess
@@ -244,6 +245,46 @@ def test_unparseable_message_ends_cleanly(tmp_path, name, data, message):
     m.close()
 
 
+def test_verbose_logs_messages_and_connections(sessions):
+    s = sessions("--verbose", "--uds-path", "v.sock")
+    s.start_guest()
+    client, c = established_uds(s, 5011)
+    client.close()
+    c.wait()
+    c.send(RST)
+    err = s.finish(expect_log=["vhost-user: GET_FEATURES (1)", "vhost-user: SET_MEM_TABLE (5), 72 bytes, 2 fds",
+                               "queue 0 started: size 128", "REQUEST to the guest", "established",
+                               "end of file from the host", "RST from the guest"])
+    assert all(line.startswith("toro-vsockd: ") for line in err.splitlines())
+
+
+def test_call_eventfd_and_no_interrupt(sessions):
+    s = sessions()
+    g = s.start_guest()
+    call = s.m.call[0]
+    while True:                               # start from a quiet eventfd
+        try:
+            os.eventfd_read(call)
+        except BlockingIOError:
+            break
+    g.post_tx(g.header(REQUEST, 1100, 79))
+    s.m.do_kick(1)
+    r, _, _ = select.select([call], [], [], 5)
+    assert r, "no interrupt for a used rx buffer"
+    os.eventfd_read(call)
+    assert g.wait(lambda p: p.dst_port == 1100).op == RST
+    s.m.write(g.rx.avail, struct.pack("<H", 1))        # VRING_AVAIL_F_NO_INTERRUPT
+    g.post_tx(g.header(REQUEST, 1101, 79))
+    s.m.do_kick(1)
+    deadline = time.monotonic() + 5
+    while g.rx.used_idx() == g.rx.last_used:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert select.select([call], [], [], 0.2)[0] == [], "interrupted despite NO_INTERRUPT"
+    assert g.wait(lambda p: p.dst_port == 1101).op == RST
+    s.finish()
+
+
 # ---- streams ----
 
 def test_unix_client_connect_and_data_both_ways(sessions):
@@ -482,12 +523,16 @@ def test_many_connections(sessions):
     s.finish()
 
 
-def test_guest_reset_closes_host_connections(sessions):
+@pytest.mark.parametrize("how", ["GET_VRING_BASE", "RESET_OWNER"])
+def test_guest_reset_closes_host_connections(sessions, how):
     s = sessions("--uds-path", "v.sock")
     s.start_guest()
     client, c = established_uds(s, 5005)
-    s.m.stop_ring(0)                          # QEMU stopping the device
-    s.m.stop_ring(1)
+    if how == "GET_VRING_BASE":
+        s.m.stop_ring(0)                      # QEMU stopping the device
+        s.m.stop_ring(1)
+    else:
+        assert s.m.ack(vm.RESET_OWNER) == 0
     client.settimeout(5)
     assert client.recv(10) == b""
     g = s.start_guest()                       # the guest comes back

@@ -16,7 +16,7 @@ import time
 
 from conftest import BUILD
 
-VSOCKD = os.path.join(BUILD, "toro-vsockd")
+VSOCKD = os.environ.get("TORO_VSOCKD", os.path.join(BUILD, "toro-vsockd"))
 
 # vhost-user requests (QEMU docs/interop/vhost-user.rst)
 GET_FEATURES, SET_FEATURES, SET_OWNER, RESET_OWNER, SET_MEM_TABLE = 1, 2, 3, 4, 5

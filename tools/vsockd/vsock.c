@@ -110,7 +110,8 @@ void vsock_send_rst(uint32_t host_port, uint32_t guest_port)
 void conn_reset(struct conn *c)
 {
 	log_v("%s reset", conn_name(c));
-	if (c->hashed && c->state != S_HANDSHAKE)
+	/* The guest knows of it once our REQUEST went out, or it asked. */
+	if (c->hashed && c->state != S_HANDSHAKE && !(c->ctrl & CTRL_REQUEST))
 		vsock_send_rst(c->host_port, c->guest_port);
 	conn_destroy(c);
 }
