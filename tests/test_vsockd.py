@@ -309,6 +309,25 @@ def test_unix_client_connect_and_data_both_ways(sessions):
     s.finish()
 
 
+def test_host_half_close_guest_still_answers(sessions):
+    """A host client that only shuts its sending side (a request, then
+    wait for the reply) gets SHUTDOWN(send) to the guest, not a full one."""
+    s = sessions("--uds-path", "v.sock")
+    s.start_guest()
+    client, c = established_uds(s, 5012)
+    client.sendall(b"request")
+    client.shutdown(socket.SHUT_WR)
+    assert c.read(7) == b"request"
+    p = c.wait()
+    assert (p.op, p.flags) == (SHUTDOWN, SHUT_SEND), p
+    c.write(b"reply after the host's end of file")
+    assert recv_all(client, 34) == b"reply after the host's end of file"
+    c.send(SHUTDOWN, flags=SHUT_RCV | SHUT_SEND)
+    assert c.wait().op == RST
+    assert client.recv(10) == b""
+    s.finish()
+
+
 def test_connect_to_guest_port_nobody_listens(sessions):
     s = sessions("--uds-path", "v.sock")
     g = s.start_guest()
