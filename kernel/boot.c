@@ -62,6 +62,8 @@ static void split_cmdline(void)
 			args = true;
 		} else if (args) {
 			if (kernel_argc < (int)ARRAY_SIZE(kernel_argv) - 1) {
+				if (strcmp(word, "%-") == 0) /* toro-run's encoding of "" ('%' itself is %25) */
+					word[0] = 0;
 				percent_decode(word);
 				kernel_argv[kernel_argc++] = word;
 			}

@@ -92,11 +92,12 @@ def test_small_memory_boots_two_cpus():
 
 
 def test_arguments_pass_through_intact():
-    args = ["plain", "with space", "100%", "tab\there", "ünï"]
+    args = ["plain", "with space", "100%", "tab\there", "ünï", "", "%-", "last"]
     r = toro_run("-n", 1, "--timeout", 60, SELFTEST, "--", "args", *args)
     assert r.rc == 0, r
     for i, a in enumerate(["args"] + args):
         assert f"arg {i} [{a}]" in r.out, r
+    assert f"arg {len(args) + 1} [" not in r.out, r
 
 
 def test_verbose_shows_qemu_and_boot_messages():
