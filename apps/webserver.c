@@ -1,6 +1,6 @@
 /* A static web server on AF_VSOCK: HTTP/1.1 GET and HEAD of files under a
  * folder (the --fs share), keep-alive, 404, Content-Length, files of any
- * size streamed a block at a time. One thread, poll(2) over all clients.
+ * size sent with sendfile(2). One thread, poll(2) over all clients.
  *
  *   toro-run --fs ./www --vsock-forward 8080:80 webserver.elf
  *   curl http://127.0.0.1:8080/index.html
@@ -14,19 +14,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "vm_sockets.h"
 
 #define MAX_CLIENTS 512
 #define REQ_MAX 8192
-#define OUT_MAX 65536
+#define OUT_MAX 4096
 
 struct client {
 	int fd;
 	char req[REQ_MAX];
 	size_t req_len;
-	char out[OUT_MAX];      /* the response header, then file blocks */
+	char out[OUT_MAX];      /* the response header (and the body of an error) */
 	size_t out_head, out_len;
 	int file;               /* the body still to send, or -1 */
 	off_t left;
@@ -151,24 +152,23 @@ static int handle_request(struct client *c)
 	return 1;
 }
 
-/* Refills the output buffer from the file. */
-static int refill(struct client *c)
+/* Sends what the socket takes of the body, straight from the file;
+ * 0 when it would block, -1 on an error. */
+static int send_body(struct client *c)
 {
-	if (c->out_len || c->file < 0)
-		return 0;
-	ssize_t n = read(c->file, c->out, c->left < OUT_MAX ? c->left : OUT_MAX);
-	if (n <= 0) {
-		fprintf(stderr, "webserver: read: %s\n", n ? strerror(errno) : "file shrank");
+	ssize_t n = sendfile(c->fd, c->file, NULL, c->left);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : -1;
+	if (n == 0) {
+		fprintf(stderr, "webserver: the file shrank while being sent\n");
 		return -1;
 	}
-	c->out_head = 0;
-	c->out_len = n;
 	c->left -= n;
 	if (!c->left) {
 		close(c->file);
 		c->file = -1;
 	}
-	return 0;
+	return 1;
 }
 
 /* Moves the connection on as far as it can without waiting; -1 ends it. */
@@ -176,8 +176,6 @@ static int serve(int i)
 {
 	struct client *c = clients[i];
 	for (;;) {
-		if (refill(c) < 0)
-			return -1;
 		if (c->out_len) {
 			ssize_t n = write(c->fd, c->out + c->out_head, c->out_len);
 			if (n < 0)
@@ -185,8 +183,16 @@ static int serve(int i)
 			c->out_head += n, c->out_len -= n;
 			continue;
 		}
-		if (c->file >= 0)
+		if (c->file >= 0) {
+			int r = send_body(c);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				fds[i].events = POLLOUT;
+				return 0;
+			}
 			continue;
+		}
 		/* The response is out: the next request, if any. */
 		if (!c->keep_alive)
 			return -1;

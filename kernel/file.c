@@ -270,11 +270,6 @@ static long do_rwv(int fd, const struct iovec64 *iov, int n, bool write)
 	return total;
 }
 
-struct pollfd {
-	int fd;
-	short events, revents;
-};
-
 struct poll_wait {
 	struct pollfd *fds;
 	unsigned n;
@@ -302,7 +297,7 @@ static bool poll_over(void *arg)
 
 /* Waits in the scheduler: a device that makes a descriptor ready wakes
  * the core (virtio/vsock.c), a timeout is seen at the next tick. */
-static long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
+long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 {
 	if (n > MAX_FDS)
 		return -EINVAL;
@@ -312,6 +307,48 @@ static long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 	if (!poll_over(&w))
 		sched_wait_until(poll_over, &w);
 	return w.ready;
+}
+
+/* sendfile(2): from a readable file at *off (or its offset) to any
+ * writable descriptor, a block at a time through a kernel buffer. */
+static long sys_sendfile(int out_fd, int in_fd, int64_t *offp, size_t count)
+{
+	struct file *in = fd_get(in_fd), *out = fd_get(out_fd);
+	if (!in || !out)
+		return -EBADF;
+	if ((in->flags & O_ACCMODE) == O_WRONLY || !(out->flags & O_ACCMODE) || !in->ops->read || !out->ops->write)
+		return -EBADF;
+	if (offp && (!user_ok(offp, 8) || *offp < 0))
+		return offp && !user_ok(offp, 8) ? -EFAULT : -EINVAL;
+	if (!in->ops->lseek)
+		return -EINVAL; /* Linux wants an mmap-able input; a socket or the console is not */
+	size_t block = MIN(count, (size_t)65536);
+	char *buf = kmalloc(block + 1);
+	if (!buf)
+		return -ENOMEM;
+	int64_t off = offp ? *offp : (int64_t)in->offset;
+	long done = 0, err = 0;
+	while ((size_t)done < count) {
+		long n = in->ops->read(in, buf, MIN(block, count - done), off);
+		if (n <= 0) {
+			err = n;
+			break;
+		}
+		long w = out->ops->write(out, buf, n, -1);
+		if (w <= 0) {
+			err = w;
+			break;
+		}
+		done += w, off += w;
+		if (w < n)
+			break;
+	}
+	kfree(buf);
+	if (offp)
+		*offp = off;
+	else
+		in->offset = off;
+	return done ? done : err;
 }
 
 /* select(2) and pselect6 through poll: fd_set bits in, readiness out.
@@ -758,6 +795,7 @@ long file_syscall(long nr, uint64_t a[6], bool *handled)
 			return -EFAULT;
 		return sys_poll((void *)a[0], a[1], ts ? ts[0] * 1000000000 + ts[1] : -1);
 	}
+	case 40: return sys_sendfile(a[0], a[1], (void *)a[2], a[3]);
 	case 23: { /* select: the timeval becomes what is left, as Linux does */
 		int64_t *tv = (void *)a[4];
 		if (tv && !user_ok(tv, 16))

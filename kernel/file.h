@@ -84,6 +84,12 @@ struct file *file_alloc(const struct file_ops *ops, void *priv, int flags);
 /* The calling rank's descriptors: fd_install takes the lowest free one
  * from `from` on (or -EMFILE); file_put drops a reference. */
 struct file *fd_get(int fd);
+struct pollfd {
+	int fd;
+	short events, revents;
+};
+/* poll(2) on kernel-checked memory; timeout_ns < 0 waits for ever. */
+long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
 int fd_install(struct file *f, int from);
 void file_put(struct file *f);
 void fill_stat(struct linux_stat *st, uint32_t mode, uint64_t size, uint64_t ino);

@@ -55,6 +55,7 @@ void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
 long file_syscall(long nr, uint64_t a[6], bool *handled);
 long socket_syscall(long nr, uint64_t a[6]);   /* virtio/socket.c */
+long epoll_syscall(long nr, uint64_t a[6]);    /* epoll.c */
 
 /* syscall.c */
 void syscall_init_cpu(void);

@@ -304,6 +304,8 @@ long syscall_dispatch(struct syscall_frame *f)
 	case 41: case 42: case 43: case 44: case 45: case 46: case 47: case 48: case 49:
 	case 50: case 51: case 52: case 53: case 54: case 55: case 288:
 		return socket_syscall(nr, a);
+	case 213: case 232: case 233: case 281: case 291: case 441:
+		return epoll_syscall(nr, a);
 	case 9: return sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
 	case 10: return 0; /* mprotect: one address space, no protection to change */
 	case 11: return sys_munmap(a[0], a[1]);

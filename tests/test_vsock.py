@@ -31,6 +31,7 @@ def images():
         assert r.rc == 0, r
     out["api"] = build_image("vsock_api.c")
     out["client"] = build_image("vsock_client.c")
+    out["epoll_echo"] = build_image("vsock_epoll_echo.c")
     return out
 
 
@@ -164,6 +165,24 @@ def test_echo_64_connections_at_once(jobs, images):
     for s in conns:
         s.close()
     job.stop()
+
+
+def test_epoll_echo_server_with_64_connections(jobs, images):
+    """A server written with epoll (edge-triggered listener, level-triggered
+    clients) serves 64 clients at once and exits after they are done."""
+    port = free_port()
+    job = jobs("--vsock-forward", f"{port}:7", images["epoll_echo"], "--", "64")
+    job.wait_for(r"listening on port 7")
+    conns = [connect(port) for _ in range(64)]
+    for i, s in enumerate(conns):
+        s.sendall(f"client {i}\n".encode())
+    for i, s in enumerate(conns):
+        want = f"client {i}\n".encode()
+        assert recv_exactly(s, len(want)) == want
+    for s in conns:
+        s.close()
+    assert job.wait(120) == 0, job.text()
+    assert "64 connections, 0 failures" in job.text() and "FAIL" not in job.text(), job.text()
 
 
 def test_256_mib_each_way_with_checksum(jobs, images):

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 #include "../../apps/vm_sockets.h"
 
@@ -77,6 +78,8 @@ int main(int argc, char **argv)
 	len = sizeof type;
 	check("SO_TYPE", getsockopt(a, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM, errno);
 
+	EXPECT_ERR("sendfile from a socket", sendfile(1, a, NULL, 10), EINVAL);
+	EXPECT_ERR("sendfile from a closed descriptor", sendfile(1, 99, NULL, 10), EBADF);
 	struct sockaddr_vm host = addr(VMADDR_CID_HOST, 9);
 	EXPECT_ERR("connect to a host port nobody serves", connect(b, (void *)&host, sizeof host), ECONNREFUSED);
 
