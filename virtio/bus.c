@@ -16,6 +16,7 @@ struct bus_ring {
 	struct virtq vq;
 	uint8_t *bufs;
 	uint16_t taken;   /* sender: the descriptor handed out by bus_get_buf */
+	volatile int sender_waits; /* the sender found the ring full and wants a kick */
 };
 
 static struct bus_ring *rings[MAX_CPUS][MAX_CPUS]; /* [sender][receiver] */
@@ -62,8 +63,16 @@ void *bus_get_buf(int dst)
 		return NULL;
 	struct bus_ring *r = ring(self(), dst, true);
 	uint16_t head;
-	if (!virtq_get_avail(&r->vq, &head))
-		return NULL;
+	if (!virtq_get_avail(&r->vq, &head)) {
+		/* Ask for a kick, then look again: the receiver publishes a
+		 * buffer before it reads the flag (bus_release), so one of the
+		 * two sees the other. */
+		r->sender_waits = 1;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!virtq_get_avail(&r->vq, &head))
+			return NULL;
+		r->sender_waits = 0;
+	}
 	r->taken = head;
 	return (void *)r->vq.desc[head].addr;
 }
@@ -101,7 +110,13 @@ void bus_release(int src, void *buf)
 	uint64_t addr = (uint64_t)buf;
 	uint32_t size = BUS_BUF_SIZE;
 	virtq_add(&r->vq, &addr, &size, 0, 1);
-	sched_kick(cpus[src]); /* a sender halted on a full ring goes on */
+	/* Only a sender that found the ring full waits for this: an IPI
+	 * costs microseconds under TCG, too much for every message. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (r->sender_waits) {
+		r->sender_waits = 0;
+		sched_kick(cpus[src]);
+	}
 }
 
 bool bus_pending(void)
