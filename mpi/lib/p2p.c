@@ -59,11 +59,18 @@ struct request {
 };
 
 /* An arrived message no receive was waiting for. */
+#define UNEXP_INLINE 256
 struct unexpected {
 	struct msg m;
-	void *payload;           /* eager data copied out of the ring */
+	void *payload;           /* eager data copied out of the ring: small, or malloc'd */
 	struct unexpected *next;
+	char small[UNEXP_INLINE];
 };
+
+/* Unexpected messages come and go with every early send; keeping their
+ * records (and small payloads) off malloc saves musl's mmap churn. */
+static struct unexpected *unexp_spare;
+static int unexp_nspare;
 
 static struct request *posted_head, *posted_tail;
 static struct unexpected *unexp_head, *unexp_tail;
@@ -374,11 +381,31 @@ static void recv_deliver(struct request *r, const struct msg *m, const void *pay
 	r->complete = true;
 }
 
+static void unexpected_free(struct unexpected *u)
+{
+	if (u->payload != u->small)
+		free(u->payload);
+	if (unexp_nspare < 64) {
+		u->next = unexp_spare;
+		unexp_spare = u;
+		unexp_nspare++;
+	} else {
+		free(u);
+	}
+}
+
 static void unexpected_add(const struct msg *m, const void *payload)
 {
-	struct unexpected *u = malloc(sizeof *u);
-	void *copy = m->kind == MSG_EAGER && m->bytes ? malloc(m->bytes) : NULL;
-	if (!u || (m->kind == MSG_EAGER && m->bytes && !copy))
+	struct unexpected *u = unexp_spare;
+	if (u) {
+		unexp_spare = u->next;
+		unexp_nspare--;
+	} else {
+		u = malloc(sizeof *u);
+	}
+	size_t n = m->kind == MSG_EAGER ? m->bytes : 0;
+	void *copy = !n ? NULL : u && n <= UNEXP_INLINE ? u->small : malloc(n);
+	if (!u || (n && !copy))
 		toro->abort_job(MPI_ERR_NO_MEM, "MPI error: out of memory for an unexpected message");
 	u->m = *m;
 	u->payload = copy;
@@ -457,8 +484,7 @@ static void recv_start(struct request *r)
 	struct unexpected *u = unexpected_take(r, true);
 	if (u) {
 		recv_deliver(r, &u->m, u->payload);
-		free(u->payload);
-		free(u);
+		unexpected_free(u);
 		return;
 	}
 	r->next = NULL;
