@@ -318,8 +318,10 @@ static long sys_sendfile(int out_fd, int in_fd, int64_t *offp, size_t count)
 		return -EBADF;
 	if ((in->flags & O_ACCMODE) == O_WRONLY || !(out->flags & O_ACCMODE) || !in->ops->read || !out->ops->write)
 		return -EBADF;
-	if (offp && (!user_ok(offp, 8) || *offp < 0))
-		return offp && !user_ok(offp, 8) ? -EFAULT : -EINVAL;
+	if (offp && !user_ok(offp, 8))
+		return -EFAULT;
+	if (offp && *offp < 0)
+		return -EINVAL;
 	if (!in->ops->lseek)
 		return -EINVAL; /* Linux wants an mmap-able input; a socket or the console is not */
 	size_t block = MIN(count, (size_t)65536);
@@ -359,6 +361,7 @@ static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t 
 		return -EINVAL;
 	size_t words = (n + 63) / 64;
 	uint64_t *sets[3] = {rd, wr, ex};
+	static const short wants[3] = {POLLIN, POLLOUT, POLLPRI};
 	for (int k = 0; k < 3; k++)
 		if (sets[k] && !user_ok(sets[k], words * 8))
 			return -EFAULT;
@@ -370,7 +373,7 @@ static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t 
 		short ev = 0;
 		for (int k = 0; k < 3; k++)
 			if (sets[k] && (sets[k][fd / 64] >> (fd % 64) & 1))
-				ev |= k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI;
+				ev |= wants[k];
 		if (!ev)
 			continue;
 		if (!fd_get(fd)) {
@@ -388,7 +391,7 @@ static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t 
 		short re = fds[i].revents;
 		bool ready[3] = {re & (POLLIN | POLLHUP | POLLERR), re & (POLLOUT | POLLERR), re & POLLPRI};
 		for (int k = 0; k < 3; k++)
-			if (sets[k] && ready[k] && (fds[i].events & (k == 0 ? POLLIN : k == 1 ? POLLOUT : POLLPRI))) {
+			if (sets[k] && ready[k] && (fds[i].events & wants[k])) {
 				sets[k][fds[i].fd / 64] |= 1ull << (fds[i].fd % 64);
 				count++;
 			}

@@ -428,3 +428,14 @@ def test_qemu_and_backend_go_when_toro_run_is_killed(jobs, images):
     while time.monotonic() < deadline and any(os.path.exists(f"/proc/{c}") for c in children):
         time.sleep(0.1)
     assert not any(os.path.exists(f"/proc/{c}") for c in children)
+
+
+def test_backend_dying_mid_job_is_reported(jobs, images):
+    job, port = echo_job(jobs, images)
+    backend = [int(p) for p in subprocess.run(["pgrep", "-P", str(job.proc.pid), "toro-vsockd"],
+                                              capture_output=True, text=True).stdout.split()]
+    assert len(backend) == 1, backend
+    os.kill(backend[0], signal.SIGKILL)
+    job.wait_for(r"vsock backend \(toro-vsockd\) exited during the job, killed by signal 9")
+    assert "no vsock connection reaches the host" in job.text()
+    job.stop()

@@ -484,10 +484,16 @@ static void vsock_irq(int vector, void *arg)
 	kick_waiters();
 }
 
+/* This core waits on sockets (now or soon): the interrupt handler and
+ * the pump kick it from now on. */
+static void note_waiter(void)
+{
+	__atomic_fetch_or(&vs.waiters, 1ull << this_cpu()->id, __ATOMIC_RELEASE);
+}
+
 static void wait_for(bool (*cond)(void *), void *arg)
 {
-	struct cpu *c = this_cpu();
-	__atomic_fetch_or(&vs.waiters, 1ull << c->id, __ATOMIC_RELEASE);
+	note_waiter();
 	sched_wait_until(cond, arg);
 }
 
@@ -785,8 +791,7 @@ long vsock_shutdown(struct vsock *s, int how)
 int vsock_poll(struct vsock *s, int events)
 {
 	enum { IN = 1, OUT = 4, ERR = 8, HUP = 0x10, RDHUP = 0x2000 };
-	struct cpu *c = this_cpu();
-	__atomic_fetch_or(&vs.waiters, 1ull << c->id, __ATOMIC_RELAXED);
+	note_waiter();
 	pump();
 	int r = 0;
 	if (s->state == V_LISTEN)
@@ -839,8 +844,9 @@ long vsock_name(struct vsock *s, bool peer, uint32_t *cid, uint32_t *port)
 			return -ENOTCONN;
 		*cid = s->peer_cid, *port = s->peer_port;
 	} else {
-		*cid = s->owns_port || s->state == V_CONNECTED ? vs.cid : VMADDR_CID_ANY;
-		*port = s->owns_port || s->state == V_CONNECTED ? s->port : VMADDR_PORT_ANY;
+		bool named = s->owns_port || s->state == V_CONNECTED;
+		*cid = named ? vs.cid : VMADDR_CID_ANY;
+		*port = named ? s->port : VMADDR_PORT_ANY;
 	}
 	return 0;
 }
