@@ -62,7 +62,15 @@ $(MPI_GEN).o: $(MPI_GEN).c scripts/toro-pmpi
 	$(CC) $(MPI_CFLAGS) -Impi/lib -c $< -o $@.raw
 	scripts/toro-pmpi $@.raw $@
 
-$(BUILD)/libtorompi.a: $(MPI_OBJ) $(MPI_GEN).o
+# The library is one object: all of mpi/lib partially linked, then every
+# global except the MPI_ and PMPI_ functions made local, so the library's
+# internal names (comm_get, dtype_size, ...) never meet a program's own
+# (the weak MPI_ aliases stay weak). tests/test_mpi_link.py checks it.
+$(BUILD)/mpi/torompi.o: $(MPI_OBJ) $(MPI_GEN).o
+	ld -r -o $@.all $^
+	objcopy -w --keep-global-symbol='MPI_*' --keep-global-symbol='PMPI_*' $@.all $@
+
+$(BUILD)/libtorompi.a: $(BUILD)/mpi/torompi.o
 	rm -f $@
 	ar rcs $@ $^
 

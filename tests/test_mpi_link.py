@@ -2,6 +2,7 @@
 section 10), and the list of unimplemented functions kept in the README."""
 import os
 import re
+import subprocess
 
 from conftest import BUILD, ROOT, build_image, toro_run
 
@@ -32,3 +33,28 @@ def test_profiling_interface_wraps_program_calls_only():
     assert "rank 0: value 0, 2 sends and 1 barriers seen by the wrapper" in r.out, r
     for rank in (1, 2):
         assert f"rank {rank}: value {rank}, 0 sends and 1 barriers seen by the wrapper" in r.out, r
+
+
+def test_library_exports_only_mpi_names():
+    """Every global libtorompi.a defines is an MPI_ or PMPI_ function (the
+    MPI_ ones weak, for the profiling interface): a program may use any
+    other name itself (MPI-3.1 section 2.6.2 reserves MPI_ and PMPI_)."""
+    lib = os.path.join(BUILD, "libtorompi.a")
+    out = subprocess.run(["nm", "-g", "--defined-only", lib], capture_output=True,
+                         text=True, check=True).stdout
+    syms = [l.split() for l in out.splitlines() if len(l.split()) == 3]
+    assert len(syms) > 400, out[:2000]
+    bad = [name for _, kind, name in syms
+           if not (kind == "W" and name.startswith("MPI_"))
+           and not (kind in "TW" and name.startswith("PMPI_"))]
+    assert not bad, f"libtorompi.a exports names outside MPI_/PMPI_: {bad}"
+    weak = {name for _, kind, name in syms if kind == "W"}
+    strong = {name for _, kind, name in syms if kind == "T"}
+    assert "MPI_Send" in weak and "PMPI_Send" in strong
+
+
+def test_program_may_define_the_librarys_internal_names():
+    image = build_image("own_names.c")
+    r = toro_run("-n", 2, "--timeout", 120, image)
+    assert r.rc == 0, r
+    assert "own_names: sum 2, mine 16" in r.out, r
