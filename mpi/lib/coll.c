@@ -687,6 +687,8 @@ int MPI_Barrier(MPI_Comm comm)
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_barrier(comm);
 	if ((rc = chk_comm(comm, fn, &c)))
 		return rc;
 	/* Dissemination: in round k every rank signals rank+2^k and waits
@@ -711,6 +713,8 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_bcast(buffer, count, datatype, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)) ||
 	    (rc = chk_type(c, fn, "", count, datatype)) ||
 	    (rc = chk_ptr(c, fn, "", buffer, count, datatype)))
@@ -729,6 +733,8 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_reduce(sendbuf, recvbuf, count, datatype, op, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)) ||
 	    (rc = chk_type(c, fn, "", count, datatype)) ||
 	    (rc = chk_op(c, fn, op, datatype)))
@@ -757,6 +763,8 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_allreduce(sendbuf, recvbuf, count, datatype, op, comm);
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (rc = chk_type(c, fn, "", count, datatype)) ||
 	    (rc = chk_op(c, fn, op, datatype)))
@@ -801,6 +809,8 @@ int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_gatherv(fn, sendbuf, sendcount, sendtype, recvbuf, NULL, NULL, recvcount, recvtype, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
@@ -827,6 +837,8 @@ int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_gatherv(fn, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, 0, recvtype, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
@@ -855,6 +867,8 @@ int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_scatterv(fn, sendbuf, NULL, NULL, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
@@ -882,6 +896,8 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[],
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_scatterv(fn, sendbuf, sendcounts, displs, 0, sendtype, recvbuf, recvcount, recvtype, root, comm);
 	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
@@ -909,6 +925,8 @@ int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_allgatherv(fn, sendbuf, sendcount, sendtype, recvbuf, NULL, NULL, recvcount, recvtype, comm);
 	/* MPI-3.1 5.7: MPI_IN_PLACE as sendbuf on all ranks; each rank's
 	 * block is then in its place in recvbuf already. */
 	if ((rc = chk_comm(comm, fn, &c)) ||
@@ -941,6 +959,8 @@ int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_allgatherv(fn, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, 0, recvtype, comm);
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
@@ -967,6 +987,8 @@ int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_alltoall(fn, sendbuf, NULL, NULL, sendcount, NULL, sendtype, recvbuf, NULL, NULL, recvcount, NULL, recvtype, comm);
 	/* MPI-3.1 5.8: with MPI_IN_PLACE (all ranks) sendcount and sendtype
 	 * are ignored and the data to send is taken from recvbuf. */
 	if ((rc = chk_comm(comm, fn, &c)) ||
@@ -997,6 +1019,8 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[],
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_alltoall(fn, sendbuf, sendcounts, sdispls, 0, NULL, sendtype, recvbuf, recvcounts, rdispls, 0, NULL, recvtype, comm);
 	if ((rc = chk_comm(comm, fn, &c)))
 		return rc;
 	in_place = sendbuf == MPI_IN_PLACE;
@@ -1048,6 +1072,8 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_alltoall(fn, sendbuf, sendcounts, sdispls, 0, sendtypes, MPI_DATATYPE_NULL, recvbuf, recvcounts, rdispls, 0, recvtypes, MPI_DATATYPE_NULL, comm);
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (sendbuf != MPI_IN_PLACE &&
 	     (rc = chk_w_side(c, fn, "send ", sendbuf, sendcounts, sdispls, sendtypes))) ||
@@ -1088,6 +1114,8 @@ int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_reduce_scatter(fn, sendbuf, recvbuf, NULL, recvcount, datatype, op, comm);
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (rc = chk_red(c, fn, sendbuf, recvbuf, recvcount, datatype, op)))
 		return rc;
@@ -1133,6 +1161,8 @@ int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return inter_reduce_scatter(fn, sendbuf, recvbuf, recvcounts, 0, datatype, op, comm);
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (rc = chk_redscat_counts(c, fn, recvcounts, &total)))
 		return rc;
@@ -1168,6 +1198,8 @@ static int scan_common(const char *fn, const void *sendbuf, void *recvbuf,
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
+	if (comm_is_inter(comm))
+		return mpi_err(comm, MPI_ERR_COMM, fn, "not defined on an intercommunicator (5.11)");
 	/* MPI-3.1 5.11: MPI_IN_PLACE as sendbuf (all ranks) for both. */
 	if ((rc = chk_comm(comm, fn, &c)) ||
 	    (rc = chk_red(c, fn, sendbuf, recvbuf, count, datatype, op)))

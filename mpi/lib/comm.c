@@ -11,7 +11,8 @@
  *
  * A group is a list of world ranks (struct group below), reference
  * counted: the communicator holds one reference to its group and
- * MPI_Comm_group hands out more. Intercommunicators do not exist in Toro.
+ * MPI_Comm_group hands out more. Intercommunicators are made in
+ * intercomm.c (struct comm's inter fields).
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -504,6 +505,11 @@ void comm_release(struct comm *c)
 	free(c->dims);
 	free(c->periods);
 	group_release(c->group);
+	if (c->inter) {
+		free(c->rworld);
+		group_release(c->rgroup);
+		comm_drop(c->local);
+	}
 	if (c->attrs)
 		free(((struct attrs *)c->attrs)->v);
 	free(c->attrs);
@@ -586,31 +592,45 @@ int MPI_Comm_group(MPI_Comm comm, MPI_Group *group)
 	return MPI_SUCCESS;
 }
 
-/* 6.6.1: an intracommunicator has no remote group. */
+/* 6.6.1: the remote group of an intercommunicator. */
 int MPI_Comm_remote_size(MPI_Comm comm, int *size)
 {
 	int rc;
-	(void)size;
-	if (!comm_arg(comm, __func__, &rc))
+	struct comm *c = comm_arg(comm, __func__, &rc);
+	if (!c)
 		return rc;
-	return mpi_err(comm, MPI_ERR_COMM, __func__, "not an intercommunicator (Toro has none)");
+	if (!c->inter)
+		return mpi_err(comm, MPI_ERR_COMM, __func__, "not an intercommunicator");
+	if (!size)
+		return mpi_err(comm, MPI_ERR_ARG, __func__, "size is NULL");
+	*size = c->rsize;
+	return MPI_SUCCESS;
 }
 
 int MPI_Comm_remote_group(MPI_Comm comm, MPI_Group *group)
 {
 	int rc;
-	(void)group;
-	if (!comm_arg(comm, __func__, &rc))
+	struct comm *c = comm_arg(comm, __func__, &rc);
+	if (!c)
 		return rc;
-	return mpi_err(comm, MPI_ERR_COMM, __func__, "not an intercommunicator (Toro has none)");
+	if (!c->inter)
+		return mpi_err(comm, MPI_ERR_COMM, __func__, "not an intercommunicator");
+	if (!group)
+		return mpi_err(comm, MPI_ERR_ARG, __func__, "group is NULL");
+	group_get(c->rgroup)->refs++;
+	*group = c->rgroup;
+	return MPI_SUCCESS;
 }
 
 int MPI_Comm_test_inter(MPI_Comm comm, int *flag)
 {
 	int rc;
-	if (!comm_arg(comm, __func__, &rc))
+	struct comm *c = comm_arg(comm, __func__, &rc);
+	if (!c)
 		return rc;
-	*flag = 0;
+	if (!flag)
+		return mpi_err(comm, MPI_ERR_ARG, __func__, "flag is NULL");
+	*flag = c->inter;
 	return MPI_SUCCESS;
 }
 
@@ -1044,7 +1064,7 @@ static int dup(MPI_Comm comm, MPI_Comm *newcomm, const char *func)
 		return rc;
 	if (!newcomm)
 		return mpi_err(comm, MPI_ERR_ARG, func, "newcomm is NULL");
-	struct comm *n = comm_create_from(c, c->size, c->world, &err);
+	struct comm *n = c->inter ? intercomm_clone(c, &err) : comm_create_from(c, c->size, c->world, &err);
 	if (!n)
 		return create_failed(c, func);
 	if (!topo_copy(c, n))
@@ -1087,6 +1107,8 @@ int MPI_Comm_create(MPI_Comm comm, MPI_Group group, MPI_Comm *newcomm)
 		return mpi_err(comm, MPI_ERR_GROUP, __func__, "invalid group");
 	if (!newcomm)
 		return mpi_err(comm, MPI_ERR_ARG, __func__, "newcomm is NULL");
+	if (c->inter)
+		return intercomm_create_sub(c, group, newcomm, __func__);
 	struct group cg = {1, c->size, c->world};
 	int *pos = group_pos(&cg);
 	if (!pos)
@@ -1146,6 +1168,8 @@ static int split(MPI_Comm comm, int color, int key, MPI_Comm *newcomm, const cha
 		return mpi_err(comm, MPI_ERR_ARG, func, "color %d is negative", color);
 	if (!newcomm)
 		return mpi_err(comm, MPI_ERR_ARG, func, "newcomm is NULL");
+	if (c->inter)
+		return intercomm_split(c, color, key, newcomm, func);
 	int mine[3] = {color, key, c->rank};
 	int *all = malloc((size_t)c->size * 3 * sizeof *all);
 	int *world = malloc((size_t)c->size * sizeof *world);
@@ -1246,4 +1270,69 @@ MPI_Fint MPI_Group_c2f(MPI_Group group)
 MPI_Group MPI_Group_f2c(MPI_Fint group)
 {
 	return (MPI_Group)group;
+}
+
+/* ======================================================================
+ * For comm_create_group.c and intercomm.c (impl.h)
+ * ====================================================================== */
+
+int comm_ctx_mine(void)
+{
+	return next_ctx;
+}
+
+void comm_ctx_taken(int ctx)
+{
+	if (ctx + 2 > next_ctx)
+		next_ctx = ctx + 2;
+}
+
+struct comm *comm_new(int size, const int *world, int ctx, MPI_Errhandler errh)
+{
+	int rank = -1;
+	for (int i = 0; i < size; i++)
+		if (world[i] == toro->rank)
+			rank = i;
+	struct comm *c = calloc(1, sizeof *c);
+	int slot = comm_slot();
+	if (rank < 0 || !c || slot < 0 || !comm_fill(c, size, world, rank, ctx)) {
+		free(c);
+		return NULL;
+	}
+	c->handle = TORO_MAKE_HANDLE(TORO_KIND_COMM, slot);
+	c->errh = errh;
+	ctab[slot] = c;
+	return c;
+}
+
+void comm_drop(struct comm *c)
+{
+	if (c)
+		comm_destroy(c);
+}
+
+bool comm_is_inter(MPI_Comm h)
+{
+	struct comm *c = comm_get(h);
+	return c && c->inter;
+}
+
+MPI_Group group_of(int n, const int *world)
+{
+	return group_new(n, world);
+}
+
+const int *group_members(MPI_Group h, int *n)
+{
+	struct group *g = group_get(h);
+	if (!g)
+		return NULL;
+	*n = g->size;
+	static const int none[1];
+	return g->world ? g->world : none;
+}
+
+void group_drop(MPI_Group h)
+{
+	group_release(h);
 }

@@ -12,6 +12,10 @@
  *   op.c        reduction operations
  *   coll.c      blocking collectives
  *   comm.c      communicators, groups, attributes, names
+ *   comm_create_group.c  MPI_Comm_create_group
+ *   intercomm.c intercommunicators: create, merge, dup, split, create
+ *   intercoll.c blocking collectives over intercommunicators
+ *   grequest.c  generalized requests
  *   topo.c      Cartesian topologies, Dims_create, graph queries
  *   unsupported.c  the MPI-3.1 functions not implemented yet
  */
@@ -65,6 +69,15 @@ struct comm {
 	int *dims, *periods;
 	char name[MPI_MAX_OBJECT_NAME];
 	void *attrs;           /* comm.c's attribute list */
+	/* An intercommunicator (intercomm.c): rank, size, world and group
+	 * are the local group's; rsize, rworld and rgroup the remote group's,
+	 * which the ranks of point to point name; `local` is an intra-
+	 * communicator over the local group for the collectives. */
+	bool inter;
+	int rsize;
+	int *rworld;
+	MPI_Group rgroup;
+	struct comm *local;
 	int refs;              /* whoever keeps a struct comm * beyond a call
 				  (a request) takes one and comm_release()s it;
 				  MPI_Comm_free drops the handle's */
@@ -77,6 +90,49 @@ int comm_finalize_self(void);           /* MPI_Finalize: delete MPI_COMM_SELF's 
  * fresh context id agreed on by all members of parent (collective over
  * parent). Returns NULL when this rank is not in `world`. */
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err);
+/* For comm_create_group.c and intercomm.c: the context id this rank
+ * would give a new communicator; comm_ctx_taken(ctx) marks ctx and ctx + 1
+ * used. comm_new makes a registered communicator over `world` (this rank
+ * among them) with context id ctx, or NULL when out of memory;
+ * comm_drop takes it out of the handle table and releases it. */
+int comm_ctx_mine(void);
+void comm_ctx_taken(int ctx);
+struct comm *comm_new(int size, const int *world, int ctx, MPI_Errhandler errh);
+void comm_drop(struct comm *c);
+MPI_Group group_of(int n, const int *world);          /* MPI_GROUP_NULL: out of memory */
+const int *group_members(MPI_Group h, int *n);        /* world ranks; NULL: invalid */
+void group_drop(MPI_Group h);
+/* Point-to-point peers: the remote group of an intercommunicator. */
+static inline int comm_npeers(const struct comm *c) { return c->inter ? c->rsize : c->size; }
+static inline int comm_peer_world(const struct comm *c, int r) { return c->inter ? c->rworld[r] : c->world[r]; }
+bool comm_is_inter(MPI_Comm h);
+
+/* ---- intercomm.c: what comm.c calls for intercommunicators ---- */
+/* A new intercommunicator over the groups of c, with a fresh context
+ * (MPI_Comm_dup); NULL on failure, *err set. */
+struct comm *intercomm_clone(struct comm *c, bool *err);
+int intercomm_create_sub(struct comm *c, MPI_Group group, MPI_Comm *newcomm, const char *func);
+int intercomm_split(struct comm *c, int color, int key, MPI_Comm *newcomm, const char *func);
+
+/* ---- intercoll.c: the blocking collectives on an intercommunicator ---- */
+int inter_barrier(MPI_Comm comm);
+int inter_bcast(void *buf, int count, MPI_Datatype dt, int root, MPI_Comm comm);
+int inter_reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MPI_Op op, int root, MPI_Comm comm);
+int inter_allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MPI_Op op, MPI_Comm comm);
+int inter_gatherv(const char *fn, const void *sbuf, int scount, MPI_Datatype st, void *rbuf,
+		  const int *rcounts, const int *displs, int rcount, MPI_Datatype rt, int root, MPI_Comm comm);
+int inter_scatterv(const char *fn, const void *sbuf, const int *scounts, const int *displs, int scount,
+		   MPI_Datatype st, void *rbuf, int rcount, MPI_Datatype rt, int root, MPI_Comm comm);
+int inter_allgatherv(const char *fn, const void *sbuf, int scount, MPI_Datatype st, void *rbuf,
+		     const int *rcounts, const int *displs, int rcount, MPI_Datatype rt, MPI_Comm comm);
+/* Alltoall(v,w): scounts/rcounts NULL for the plain form (scount/rcount
+ * then), displacements in elements of st/rt unless bytes (the w form,
+ * which also gives a type per peer in sts/rts). */
+int inter_alltoall(const char *fn, const void *sbuf, const int *scounts, const int *sdispls, int scount,
+		   const MPI_Datatype *sts, MPI_Datatype st, void *rbuf, const int *rcounts,
+		   const int *rdispls, int rcount, const MPI_Datatype *rts, MPI_Datatype rt, MPI_Comm comm);
+int inter_reduce_scatter(const char *fn, const void *sbuf, void *rbuf, const int *rcounts, int rcount,
+			 MPI_Datatype dt, MPI_Op op, MPI_Comm comm);
 
 /* ---- p2p.c ---- */
 #define TORO_TAG_UB 0x3fffffff             /* the value of the MPI_TAG_UB attribute */

@@ -219,7 +219,7 @@ static size_t packed_bytes(int count, MPI_Datatype dt) { return (size_t)count * 
 /* Puts the message of send request r into the ring; false if the ring is full. */
 static bool try_send(struct request *r)
 {
-	int dst = r->comm->world[r->peer];
+	int dst = comm_peer_world(r->comm, r->peer);
 	struct msg *m = toro->bus_get_buf(dst);
 	if (!m)
 		return false;
@@ -334,7 +334,7 @@ static int send_start(struct request *r)
 			return MPI_ERR_NO_MEM;
 		dtype_pack(r->buf, r->count, r->dt, r->tmp);
 	}
-	int dst = r->comm->world[r->peer];
+	int dst = comm_peer_world(r->comm, r->peer);
 	if (pending_head[dst] || !try_send(r))
 		pending_push(dst, r);
 	else
@@ -605,8 +605,8 @@ static int check_send(const char *fn, const void *buf, int count, MPI_Datatype d
 	int err = check_buffer(fn, comm, buf, count, dt);
 	if (err)
 		return err;
-	if (dest != MPI_PROC_NULL && (dest < 0 || dest >= c->size))
-		return mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", dest, c->size);
+	if (dest != MPI_PROC_NULL && (dest < 0 || dest >= comm_npeers(c)))
+		return mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", dest, comm_npeers(c));
 	if (tag < 0 || tag > TORO_TAG_UB)
 		return mpi_err(comm, MPI_ERR_TAG, fn, "invalid tag %d", tag);
 	*out = c;
@@ -624,8 +624,8 @@ static int check_recv(const char *fn, void *buf, int count, MPI_Datatype dt, int
 	int err = check_buffer(fn, comm, buf, count, dt);
 	if (err)
 		return err;
-	if (src != MPI_PROC_NULL && src != MPI_ANY_SOURCE && (src < 0 || src >= c->size))
-		return mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", src, c->size);
+	if (src != MPI_PROC_NULL && src != MPI_ANY_SOURCE && (src < 0 || src >= comm_npeers(c)))
+		return mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", src, comm_npeers(c));
 	if (tag != MPI_ANY_TAG && (tag < 0 || tag > TORO_TAG_UB))
 		return mpi_err(comm, MPI_ERR_TAG, fn, "invalid tag %d", tag);
 	*out = c;
