@@ -153,6 +153,17 @@ int coll_send(const void *buf, int count, MPI_Datatype dt, int dest, int tag, st
 int coll_recv(void *buf, int count, MPI_Datatype dt, int src, int tag, struct comm *c);
 int coll_sendrecv(const void *sbuf, int scount, MPI_Datatype sdt, int dest,
 		  void *rbuf, int rcount, MPI_Datatype rdt, int src, int tag, struct comm *c);
+/* Generalized requests: p2p.c keeps the request (kind REQ_GEN), grequest.c
+ * the callbacks. p2p_gen_request makes an active one holding `state`;
+ * p2p_gen_complete marks it complete (MPI_ERR_REQUEST: not an incomplete
+ * generalized request). p2p.c calls back: grequest_done when the request
+ * completes in a Wait/Test (query_fn into *st unless st is NULL, then
+ * free_fn and the state is freed when `release`), grequest_cancel for
+ * MPI_Cancel. They return an error code, MPI_SUCCESS when all went well. */
+int p2p_gen_request(void *state, MPI_Request *req);
+int p2p_gen_complete(MPI_Request req);
+int grequest_done(void *state, MPI_Status *st, bool release);
+int grequest_cancel(void *state, bool complete);
 /* Status fields for the library's own use: the count is kept in bytes. */
 void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled);
 int64_t status_bytes(const MPI_Status *st);

@@ -56,7 +56,9 @@ struct request {
 	int error;
 	struct request *next;
 	MPI_Request handle;
+	void *gen;               /* REQ_GEN: grequest.c's state */
 };
+enum { REQ_GEN = 4 };            /* a generalized request (grequest.c) */
 
 /* An arrived message no receive was waiting for. */
 #define UNEXP_INLINE 256
@@ -518,7 +520,8 @@ static bool can_progress(void *arg)
 	if (toro->bus_pending() || npending)
 		return true;
 	for (int i = 0; i < w->n; i++)
-		if (w->reqs[i] && w->reqs[i]->waits_done && __atomic_load_n(&w->reqs[i]->done, __ATOMIC_ACQUIRE))
+		if (w->reqs[i] && ((w->reqs[i]->waits_done && __atomic_load_n(&w->reqs[i]->done, __ATOMIC_ACQUIRE)) ||
+				   __atomic_load_n(&w->reqs[i]->complete, __ATOMIC_ACQUIRE)))
 			return true;
 	return false;
 }
@@ -541,7 +544,9 @@ static void wait_one(struct request *r)
 /* Fills *st and retires the request (a persistent one becomes inactive). */
 static int finish(struct request *r, MPI_Request *h, MPI_Status *st)
 {
-	int err = r->kind == REQ_RECV ? r->error : MPI_SUCCESS;
+	if (r->kind == REQ_GEN)
+		r->error = grequest_done(r->gen, &r->status, true);
+	int err = r->kind != REQ_SEND ? r->error : MPI_SUCCESS;
 	if (st != MPI_STATUS_IGNORE) {
 		int e = st->MPI_ERROR;
 		*st = r->status;
@@ -987,6 +992,14 @@ int MPI_Startall(int n, MPI_Request reqs[])
 
 /* ---- completion calls ---- */
 
+static int p2p_gen_free(struct request *r, MPI_Request *h);
+
+/* The detail of an error a completed request reports. */
+static const char *fail_text(int err)
+{
+	return err == MPI_ERR_TRUNCATE ? "message truncated" : "the request failed";
+}
+
 /* A handle that a completion call may be given: MPI_REQUEST_NULL, an
  * inactive persistent request (both complete at once, with an empty
  * status), or an active one. */
@@ -1019,7 +1032,7 @@ int MPI_Wait(MPI_Request *req, MPI_Status *st)
 	wait_one(r);
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Wait", "message truncated") : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Wait", "%s", fail_text(err)) : MPI_SUCCESS;
 }
 
 int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
@@ -1044,7 +1057,7 @@ int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
 	}
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Test", "message truncated") : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Test", "%s", fail_text(err)) : MPI_SUCCESS;
 }
 
 /* Completes every request; per-request errors go to the statuses and the
@@ -1162,7 +1175,7 @@ static int complete_any(const char *fn, int n, MPI_Request reqs[], int *index, i
 				*index = i;
 				MPI_Comm comm = rs[i]->comm_handle;
 				int err = finish(rs[i], &reqs[i], st);
-				return err ? mpi_err(comm, err, fn, "message truncated") : MPI_SUCCESS;
+				return err ? mpi_err(comm, err, fn, "%s", fail_text(err)) : MPI_SUCCESS;
 			}
 		}
 		if (!block) {
@@ -1191,6 +1204,8 @@ int MPI_Request_get_status(MPI_Request req, int *flag, MPI_Status *st)
 		return err;
 	progress();
 	*flag = !r || req_done(r);
+	if (r && *flag && r->kind == REQ_GEN && (err = grequest_done(r->gen, &r->status, false)))
+		return mpi_err(MPI_COMM_WORLD, err, "MPI_Request_get_status", "the query callback failed");
 	if (!r)
 		empty_status(st);
 	else if (*flag && st != MPI_STATUS_IGNORE)
@@ -1215,6 +1230,7 @@ static void reap_orphans(void)
 	}
 }
 
+
 int MPI_Request_free(MPI_Request *req)
 {
 	if (!req || *req == MPI_REQUEST_NULL)
@@ -1222,6 +1238,8 @@ int MPI_Request_free(MPI_Request *req)
 	struct request *r = req_get(*req);
 	if (!r)
 		return mpi_err(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Request_free", "invalid request handle");
+	if (r->kind == REQ_GEN)
+		return p2p_gen_free(r, req);
 	int i = TORO_HANDLE_INDEX(r->handle);
 	table[i] = (struct request *)(intptr_t)free_list;
 	free_list = i;
@@ -1244,6 +1262,8 @@ int MPI_Cancel(MPI_Request *req)
 	struct request *r = req ? req_get(*req) : NULL;
 	if (!r)
 		return mpi_err(MPI_COMM_WORLD, MPI_ERR_REQUEST, "MPI_Cancel", "invalid request handle");
+	if (r->kind == REQ_GEN)
+		return grequest_cancel(r->gen, r->complete);
 	if (r->kind != REQ_RECV || !r->active || r->complete)
 		return MPI_SUCCESS;
 	for (struct request **pp = &posted_head, *prev = NULL; *pp; prev = *pp, pp = &(*pp)->next) {
@@ -1354,4 +1374,51 @@ int MPI_Buffer_detach(void *buf_addr, int *size)
 	bsend_buf = NULL;
 	bsend_size = 0;
 	return MPI_SUCCESS;
+}
+
+/* ---- generalized requests (12.2; the callbacks are grequest.c's) ---- */
+
+int p2p_gen_request(void *state, MPI_Request *req)
+{
+	struct request *r = req_alloc();
+	if (!r || req_handle(r) == MPI_REQUEST_NULL) {
+		free(r);
+		return MPI_ERR_NO_MEM;
+	}
+	r->kind = REQ_GEN;
+	r->active = true;
+	r->gen = state;
+	r->comm_handle = MPI_COMM_WORLD;
+	empty_status(&r->status);
+	*req = r->handle;
+	return MPI_SUCCESS;
+}
+
+int p2p_gen_complete(MPI_Request h)
+{
+	struct request *r = req_get(h);
+	if (!r || r->kind != REQ_GEN || r->complete)
+		return MPI_ERR_REQUEST;
+	__atomic_store_n(&r->complete, true, __ATOMIC_RELEASE);
+	toro->notify(toro->rank);
+	if (!r->freed)
+		return MPI_SUCCESS;
+	int err = grequest_done(r->gen, NULL, true);
+	req_release(r);
+	return err;
+}
+
+/* MPI_Request_free of a generalized request: freed at once when it is
+ * complete, else when MPI_Grequest_complete is called (12.2); its handle
+ * stays valid for that call. */
+static int p2p_gen_free(struct request *r, MPI_Request *h)
+{
+	*h = MPI_REQUEST_NULL;
+	if (!r->complete) {
+		r->freed = true;
+		return MPI_SUCCESS;
+	}
+	int err = grequest_done(r->gen, NULL, true);
+	req_release(r);
+	return err ? mpi_err(MPI_COMM_WORLD, err, "MPI_Request_free", "the free callback failed") : MPI_SUCCESS;
 }
