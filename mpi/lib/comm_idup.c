@@ -31,12 +31,23 @@ static void allreduce_then(struct nbc_sched *s, struct idup *d, nbc_fn *next)
 	nbc_call(s, next, d);
 }
 
+/* After a failed round, two idups that met on some ranks would meet again
+ * on the same id if all proposed alike; a random step apart breaks that. */
+static int jitter(void)
+{
+	static unsigned x;
+	x = x * 1103515245u + 12345u + (unsigned)toro->rank * 2654435761u;
+	return 2 * (int)((x >> 16) % 16);
+}
+
 static int propose(struct nbc_sched *s, void *arg)
 {
 	struct idup *d = arg;
 	int p = comm_ctx_propose();
 
 	d->in[0] = p > d->out[0] ? p : d->out[0];
+	if (d->out[0])
+		d->in[0] += jitter();
 	d->in[1] = 0;
 	allreduce_then(s, d, check);
 	return MPI_SUCCESS;

@@ -111,6 +111,9 @@ void p2p_coll_done(void *r, int err);
 /* Completes *req if it is done, without making progress: *done, and the
  * request's error class. */
 int p2p_poll(MPI_Request *req, bool *done);
+/* Receives completed so far: nbc.c advances its schedules again when a
+ * receive completed while it was advancing one. */
+extern unsigned p2p_delivered;
 /* A send of req waits for a receiver that has now finished. */
 bool p2p_wakes(MPI_Request req);
 /* Status fields for the library's own use: the count is kept in bytes. */

@@ -43,6 +43,7 @@ struct nbc_sched {
 int nbc_nactive;
 static struct nbc_sched *active;
 static bool busy;                 /* a schedule is advancing: no re-entry */
+static unsigned queued;           /* schedules started while busy */
 
 struct nbc_sched *nbc_new(struct comm *c)
 {
@@ -261,16 +262,24 @@ void nbc_progress(void)
 	if (busy)
 		return;
 	busy = true;
-	for (struct nbc_sched **pp = &active; *pp;) {
-		struct nbc_sched *s = *pp;
-		if (advance(s)) {
-			*pp = s->next;
-			nbc_nactive--;
-			finish_sched(s);
-		} else {
-			pp = &s->next;
+	/* posting a receive reads the bus, which may complete a receive of a
+	 * schedule passed already: then pass again, or a waiting rank would
+	 * halt with work left */
+	unsigned seen, nq;
+	do {
+		seen = p2p_delivered;
+		nq = queued;
+		for (struct nbc_sched **pp = &active; *pp;) {
+			struct nbc_sched *s = *pp;
+			if (advance(s)) {
+				*pp = s->next;
+				nbc_nactive--;
+				finish_sched(s);
+			} else {
+				pp = &s->next;
+			}
 		}
-	}
+	} while ((seen != p2p_delivered || nq != queued) && active);
 	busy = false;
 }
 
@@ -294,7 +303,9 @@ int nbc_start(struct nbc_sched *s, MPI_Request *req)
 	}
 	/* posts the first round now (unless a schedule is advancing: then
 	 * the next progress call does) */
-	if (!busy) {
+	if (busy) {
+		queued++;
+	} else {
 		busy = true;
 		bool done = advance(s);
 		busy = false;

@@ -81,6 +81,7 @@ static struct request **table;
 static int table_size;
 static MPI_Request free_list = -1;
 static struct request *free_reqs;
+unsigned p2p_delivered;
 
 /* ---- status ---- */
 
@@ -379,6 +380,7 @@ static void recv_deliver(struct request *r, const struct msg *m, const void *pay
 	status_set(&r->status, m->src, m->tag, r->error, n, false);
 	r->status.MPI_ERROR = r->error;
 	r->complete = true;
+	p2p_delivered++;
 }
 
 static void unexpected_free(struct unexpected *u)
