@@ -43,6 +43,13 @@ bool mpi_ready(const char *func);
 int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 MPI_Errhandler errh_of_comm(MPI_Comm comm);
+/* The same for an object that is not a communicator (a window): handler
+ * e of object `handle` gets the error (fatal, return, or its function). */
+int mpi_err_errh(MPI_Errhandler e, int handle, int errclass, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+int errh_create(void (*fn)(int *, int *, ...), int kind, MPI_Errhandler *eh, const char *func);
+bool errh_valid_for(MPI_Errhandler e, int kind);  /* predefined, or made for that kind */
+void errh_retain(MPI_Errhandler e);               /* a Get hands out a new reference */
 int err_lastused(void);                 /* the MPI_LASTUSEDCODE attribute */
 /* Notes for callers of mpi_err: an empty fmt means "the class's standard
  * text"; toro->abort_job gets the line without a trailing newline. */
@@ -98,6 +105,7 @@ int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag,
 	      struct comm *c, int coll, MPI_Request *req);
 int p2p_wait(MPI_Request *req, MPI_Status *st);
 int p2p_waitall(int n, MPI_Request *reqs, MPI_Status *sts);
+int p2p_done_request(MPI_Request *req);  /* a request that is complete already */
 /* Blocking helpers for collectives: collective context, no argument checks,
  * return MPI_SUCCESS or an error class (MPI_ERR_TRUNCATE, ...). */
 int coll_send(const void *buf, int count, MPI_Datatype dt, int dest, int tag, struct comm *c);

@@ -567,6 +567,22 @@ static void empty_status(MPI_Status *st)
 		st->MPI_ERROR = MPI_SUCCESS;
 }
 
+/* A request that is already complete, for the request forms of RMA
+ * (MPI_Rput ...), whose operations finish inside the call. */
+int p2p_done_request(MPI_Request *req)
+{
+	struct request *r = req_alloc();
+	if (!r || req_handle(r) == MPI_REQUEST_NULL) {
+		free(r);
+		return MPI_ERR_NO_MEM;
+	}
+	r->kind = REQ_SEND;
+	r->active = r->complete = true;
+	empty_status(&r->status);
+	*req = r->handle;
+	return MPI_SUCCESS;
+}
+
 /* ---- argument checks ---- */
 
 static int check_buffer(const char *fn, MPI_Comm comm, const void *buf, int count, MPI_Datatype dt)
