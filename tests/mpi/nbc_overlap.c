@@ -1,7 +1,7 @@
 /* nbc_overlap.c -- nonblocking collectives overlapped with each other, with
  * point to point and with blocking collectives on one communicator
  * (MPI-3.1 5.12: matched in the order they are called), completed through
- * MPI_Wait, Waitall, Waitany, Waitsome, Test, Testall, Testany and
+ * MPI_Wait, Waitall, Waitany, Waitsome, Test, Testall, Testany, Testsome and
  * Request_get_status; progress made only by MPI_Test calls between
  * computations; MPI_Comm_idup overlapped with other communicator
  * creations, its results usable and isolated from each other.
@@ -69,13 +69,13 @@ static void test_outstanding(void)
     end();
 }
 
-/* Many at once, of alternating kinds, then one MPI_Waitall. */
+/* Many at once, of alternating kinds, completed by Testsome and Waitall. */
 static void test_many(void)
 {
     enum { N = 32 };
     MPI_Request r[N];
     int in[N], out[N];
-    begin("many_waitall");
+    begin("many_testsome_waitall");
     for (int i = 0; i < N; i++) {
         in[i] = wrank + i;
         out[i] = -1;
@@ -86,6 +86,15 @@ static void test_many(void)
         case 2: MPI_Iscan(&in[i], &out[i], 1, MPI_INT, MPI_SUM, W, &r[i]); break;
         default: MPI_Ibarrier(W, &r[i]); break;
         }
+    }
+    /* the first half through Testsome, the rest through one Waitall */
+    for (int left_ = N / 2; left_ > 0;) {
+        int n, idx[N];
+        CHECK(MPI_Testsome(N / 2, r, &n, idx, MPI_STATUSES_IGNORE) == MPI_SUCCESS);
+        for (int k = 0; k < n && n != MPI_UNDEFINED; k++)
+            CHECK(r[idx[k]] == MPI_REQUEST_NULL && idx[k] < N / 2);
+        left_ -= n == MPI_UNDEFINED ? left_ : n;
+        compute(1000);
     }
     CHECK(MPI_Waitall(N, r, MPI_STATUSES_IGNORE) == MPI_SUCCESS);
     for (int i = 0; i < N; i++) {
