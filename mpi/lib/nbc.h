@@ -31,8 +31,10 @@
  * nbc_start turns the schedule into an MPI_Request that every completion
  * call accepts; it is freed when it completes. Ranks are communicator
  * ranks; MPI_PROC_NULL peers are allowed. Datatypes given to the steps
- * are retained until the schedule ends. A neighborhood collective is a
- * schedule with one round of sends and receives to the neighbors. */
+ * are retained until the schedule ends. Messages between two ranks match
+ * in the order their steps were added (one tag, non-overtaking), also
+ * within one round: a neighborhood collective whose neighbor lists name
+ * one rank twice is one round of sends and receives in neighbor order. */
 #pragma once
 #include "impl.h"
 
