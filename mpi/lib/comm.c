@@ -547,6 +547,7 @@ void comm_release(struct comm *c)
 	free(c->world);
 	free(c->dims);
 	free(c->periods);
+	graph_free(c->graph);
 	group_release(c->group);
 	if (c->attrs)
 		free(((struct attrs *)c->attrs)->v);
@@ -1065,6 +1066,8 @@ static bool topo_copy(struct comm *from, struct comm *to)
 {
 	to->topo = from->topo;
 	to->ndims = from->ndims;
+	if (from->graph && !(to->graph = graph_copy(from->graph)))
+		return false;
 	if (from->topo != MPI_CART || from->ndims == 0)
 		return true;
 	size_t n = (size_t)from->ndims * sizeof(int);

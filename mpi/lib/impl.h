@@ -15,7 +15,9 @@
  *   nbc_build.c, nbc_coll.c, nbc_all.c  the nonblocking collectives
  *   comm_idup.c MPI_Comm_idup
  *   comm.c      communicators, groups, attributes, names
- *   topo.c      Cartesian topologies, Dims_create, graph queries
+ *   topo.c      Cartesian topologies, Dims_create, Topo_test
+ *   graph.c     graph and distributed graph topologies
+ *   neighbor.c  blocking neighborhood collectives
  *   unsupported.c  the MPI-3.1 functions not implemented yet
  */
 #pragma once
@@ -63,9 +65,10 @@ struct comm {
 	int *world;            /* world rank of each rank of the communicator */
 	MPI_Group group;
 	MPI_Errhandler errh;
-	int topo;              /* MPI_UNDEFINED or MPI_CART */
+	int topo;              /* MPI_UNDEFINED, MPI_CART, MPI_GRAPH or MPI_DIST_GRAPH */
 	int ndims;
 	int *dims, *periods;
+	struct graph *graph;   /* MPI_GRAPH and MPI_DIST_GRAPH (graph.c) */
 	char name[MPI_MAX_OBJECT_NAME];
 	void *attrs;           /* comm.c's attribute list */
 	unsigned nbc_seq;      /* nonblocking collectives started (nbc.h) */
@@ -167,3 +170,32 @@ bool op_commutative(MPI_Op op);
 int op_apply(MPI_Op op, const void *in, void *inout, int count, MPI_Datatype dt);
 /* MPI_ERR_OP if the predefined op is not defined on dt's basic type. */
 int op_check(MPI_Op op, MPI_Datatype dt);
+
+/* ---- graph.c ---- */
+/* A graph topology (7.5.3): the whole graph as MPI_Graph_create got it;
+ * a distributed graph (7.5.4): this rank's edges, in the order
+ * MPI_Dist_graph_neighbors returns them. Weights are NULL when the graph
+ * is unweighted. */
+struct graph {
+	int nnodes, *index, *edges;             /* MPI_GRAPH */
+	int indeg, outdeg, *in, *inw, *out, *outw; /* MPI_DIST_GRAPH */
+	bool weighted;
+};
+void graph_free(struct graph *g);
+struct graph *graph_copy(const struct graph *g);  /* NULL when out of memory */
+
+/* ---- neighbor.c ---- */
+/* The neighbors of this rank in c's topology, in the order of the buffer
+ * blocks of the neighborhood collectives (7.6): *in the *nin ranks it
+ * receives from, *out the *nout ranks it sends to (MPI_PROC_NULL kept:
+ * the off-grid neighbors of a non-periodic Cartesian dimension). Both
+ * arrays are malloc'd (free them); MPI_ERR_TOPOLOGY when c has no
+ * topology, MPI_ERR_NO_MEM. */
+int toro_nbr_build(const struct comm *c, int *nin, int **in, int *nout, int **out);
+/* Which message is which when a rank is a neighbor twice: block k sent
+ * to out[k] carries tag toro_nbr_tag(c, k, true) and is received in the
+ * receiver's block j with toro_nbr_tag(c, j, false) equal to it (a
+ * Cartesian block sent to the -1 neighbor arrives in its +1 block; on
+ * graphs repeated edges match in order, all with tag 0). Add the result
+ * to the operation's own tag. */
+int toro_nbr_tag(const struct comm *c, int k, bool send);
