@@ -46,7 +46,7 @@ $(BUILD)/mpi/kernel/%.o: mpi/kernel/%.c
 # weak MPI_X aliases (scripts/toro-pmpi).
 $(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi
 	@mkdir -p $(dir $@)
-	$(CC) $(MPI_CFLAGS) -c $< -o $@.raw
+	$(CC) $(MPI_CFLAGS) -MT $@ -c $< -o $@.raw
 	scripts/toro-pmpi $@.raw $@
 
 # Every MPI function no file of mpi/lib defines is generated as "not

@@ -466,15 +466,61 @@ static int comm_slot(void)
 	return i;
 }
 
+/* Context ids that pending MPI_Comm_idup calls hold (comm_idup.c): a new
+ * communicator takes an id above all of them, so that a blocking creation
+ * between the start and the end of an idup cannot take the idup's id. */
+static int *held;
+static int nheld;
+
+int comm_ctx_propose(void)
+{
+	int p = next_ctx;
+	for (int i = 0; i < nheld; i++)
+		if (held[i] + 2 > p)
+			p = held[i] + 2;
+	return p;
+}
+
+bool comm_ctx_hold(int ctx)
+{
+	if (ctx < next_ctx)
+		return false;
+	for (int i = 0; i < nheld; i++)
+		if (held[i] == ctx)
+			return false;
+	int *t = realloc(held, (size_t)(nheld + 1) * sizeof *t);
+	if (!t)
+		return false;
+	held = t;
+	held[nheld++] = ctx;
+	return true;
+}
+
+void comm_ctx_unhold(int ctx, bool taken)
+{
+	for (int i = 0; i < nheld; i++)
+		if (held[i] == ctx)
+			held[i] = held[--nheld];
+	if (taken && ctx + 2 > next_ctx)
+		next_ctx = ctx + 2;
+}
+
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err)
 {
-	int mine = next_ctx, ctx;
-	*err = false;
+	int mine = comm_ctx_propose(), ctx;
+	*err = parent->inter;          /* intracommunicators only (topologies) */
+	if (*err)
+		return NULL;
 	if (MPI_Allreduce(&mine, &ctx, 1, MPI_INT, MPI_MAX, parent->handle) != MPI_SUCCESS) {
 		*err = true;
 		return NULL;
 	}
 	next_ctx = ctx + 2;
+	return comm_make(parent, size, world, ctx, err);
+}
+
+struct comm *comm_make(struct comm *parent, int size, const int *world, int ctx, bool *err)
+{
 	int rank = -1;
 	for (int i = 0; i < size; i++)
 		if (world[i] == toro->rank)
@@ -504,6 +550,7 @@ void comm_release(struct comm *c)
 	free(c->world);
 	free(c->dims);
 	free(c->periods);
+	graph_free(c->graph);
 	group_release(c->group);
 	if (c->inter) {
 		free(c->rworld);
@@ -1041,6 +1088,8 @@ static bool topo_copy(struct comm *from, struct comm *to)
 {
 	to->topo = from->topo;
 	to->ndims = from->ndims;
+	if (from->graph && !(to->graph = graph_copy(from->graph)))
+		return false;
 	if (from->topo != MPI_CART || from->ndims == 0)
 		return true;
 	size_t n = (size_t)from->ndims * sizeof(int);
@@ -1051,6 +1100,16 @@ static bool topo_copy(struct comm *from, struct comm *to)
 	memcpy(to->dims, from->dims, n);
 	memcpy(to->periods, from->periods, n);
 	return true;
+}
+
+int comm_dup_copy(struct comm *from, struct comm *to)
+{
+	int rc = topo_copy(from, to) ? attrs_copy(from, to) : MPI_ERR_NO_MEM;
+	if (rc != MPI_SUCCESS) {
+		attrs_clear(to);
+		comm_destroy(to);
+	}
+	return rc;
 }
 
 /* 6.4.2: same group, new context, the attributes the copy callbacks
@@ -1067,16 +1126,9 @@ static int dup(MPI_Comm comm, MPI_Comm *newcomm, const char *func)
 	struct comm *n = c->inter ? intercomm_clone(c, &err) : comm_create_from(c, c->size, c->world, &err);
 	if (!n)
 		return create_failed(c, func);
-	if (!topo_copy(c, n))
-		rc = MPI_ERR_NO_MEM;
-	else
-		rc = attrs_copy(c, n);
-	if (rc != MPI_SUCCESS) {
-		attrs_clear(n);
-		comm_destroy(n);
+	if ((rc = comm_dup_copy(c, n)) != MPI_SUCCESS)
 		return mpi_err(comm, rc, func, "%s", rc == MPI_ERR_NO_MEM ? "out of memory"
 			       : "an attribute copy callback failed");
-	}
 	*newcomm = n->handle;
 	return MPI_SUCCESS;
 }
@@ -1276,11 +1328,6 @@ MPI_Group MPI_Group_f2c(MPI_Fint group)
  * For comm_create_group.c and intercomm.c (impl.h)
  * ====================================================================== */
 
-int comm_ctx_mine(void)
-{
-	return next_ctx;
-}
-
 void comm_ctx_taken(int ctx)
 {
 	if (ctx + 2 > next_ctx)
@@ -1289,20 +1336,9 @@ void comm_ctx_taken(int ctx)
 
 struct comm *comm_new(int size, const int *world, int ctx, MPI_Errhandler errh)
 {
-	int rank = -1;
-	for (int i = 0; i < size; i++)
-		if (world[i] == toro->rank)
-			rank = i;
-	struct comm *c = calloc(1, sizeof *c);
-	int slot = comm_slot();
-	if (rank < 0 || !c || slot < 0 || !comm_fill(c, size, world, rank, ctx)) {
-		free(c);
-		return NULL;
-	}
-	c->handle = TORO_MAKE_HANDLE(TORO_KIND_COMM, slot);
-	c->errh = errh;
-	ctab[slot] = c;
-	return c;
+	struct comm parent = {.errh = errh};
+	bool err = false;
+	return comm_make(&parent, size, world, ctx, &err);
 }
 
 void comm_drop(struct comm *c)

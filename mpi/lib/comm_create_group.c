@@ -14,7 +14,7 @@
  * this rank being member `me`; an error class on failure. */
 static int agree_ctx(struct comm *c, const int *prank, int n, int me, int tag, int *ctx)
 {
-	int mine = comm_ctx_mine(), rc = MPI_SUCCESS;
+	int mine = comm_ctx_propose(), rc = MPI_SUCCESS;
 	tag |= GROUP_TAG_BIT;
 	if (me != 0) {
 		rc = coll_send(&mine, 1, MPI_INT, prank[0], tag, c);

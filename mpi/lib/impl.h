@@ -10,13 +10,18 @@
  *               point-to-point calls, and the coll_* helpers below
  *   datatype.c  datatypes, Pack/Unpack, Get_address, Get_count/elements
  *   op.c        reduction operations
- *   coll.c      blocking collectives
+ *   coll.c      blocking collectives (coll.h: its helpers that nbc_*.c share)
+ *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)
+ *   nbc_build.c, nbc_coll.c, nbc_all.c  the nonblocking collectives
+ *   comm_idup.c MPI_Comm_idup
  *   comm.c      communicators, groups, attributes, names
  *   comm_create_group.c  MPI_Comm_create_group
  *   intercomm.c intercommunicators: create, merge, dup, split, create
  *   intercoll.c blocking collectives over intercommunicators
  *   grequest.c  generalized requests
- *   topo.c      Cartesian topologies, Dims_create, graph queries
+ *   topo.c      Cartesian topologies, Dims_create, Topo_test
+ *   graph.c     graph and distributed graph topologies
+ *   neighbor.c  blocking neighborhood collectives
  *   unsupported.c  the MPI-3.1 functions not implemented yet
  */
 #pragma once
@@ -64,9 +69,10 @@ struct comm {
 	int *world;            /* world rank of each rank of the communicator */
 	MPI_Group group;
 	MPI_Errhandler errh;
-	int topo;              /* MPI_UNDEFINED or MPI_CART */
+	int topo;              /* MPI_UNDEFINED, MPI_CART, MPI_GRAPH or MPI_DIST_GRAPH */
 	int ndims;
 	int *dims, *periods;
+	struct graph *graph;   /* MPI_GRAPH and MPI_DIST_GRAPH (graph.c) */
 	char name[MPI_MAX_OBJECT_NAME];
 	void *attrs;           /* comm.c's attribute list */
 	/* An intercommunicator (intercomm.c): rank, size, world and group
@@ -78,6 +84,7 @@ struct comm {
 	int *rworld;
 	MPI_Group rgroup;
 	struct comm *local;
+	unsigned nbc_seq;      /* nonblocking collectives started (nbc.h) */
 	int refs;              /* whoever keeps a struct comm * beyond a call
 				  (a request) takes one and comm_release()s it;
 				  MPI_Comm_free drops the handle's */
@@ -90,12 +97,11 @@ int comm_finalize_self(void);           /* MPI_Finalize: delete MPI_COMM_SELF's 
  * fresh context id agreed on by all members of parent (collective over
  * parent). Returns NULL when this rank is not in `world`. */
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err);
-/* For comm_create_group.c and intercomm.c: the context id this rank
- * would give a new communicator; comm_ctx_taken(ctx) marks ctx and ctx + 1
- * used. comm_new makes a registered communicator over `world` (this rank
- * among them) with context id ctx, or NULL when out of memory;
- * comm_drop takes it out of the handle table and releases it. */
-int comm_ctx_mine(void);
+/* For comm_create_group.c and intercomm.c (which propose context ids with
+ * comm_ctx_propose below): comm_ctx_taken(ctx) marks ctx and ctx + 1 used.
+ * comm_new makes a registered communicator over `world` (this rank among
+ * them) with context id ctx, or NULL when out of memory; comm_drop takes
+ * it out of the handle table and releases it. */
 void comm_ctx_taken(int ctx);
 struct comm *comm_new(int size, const int *world, int ctx, MPI_Errhandler errh);
 void comm_drop(struct comm *c);
@@ -133,6 +139,17 @@ int inter_alltoall(const char *fn, const void *sbuf, const int *scounts, const i
 		   const int *rdispls, int rcount, const MPI_Datatype *rts, MPI_Datatype rt, MPI_Comm comm);
 int inter_reduce_scatter(const char *fn, const void *sbuf, void *rbuf, const int *rcounts, int rcount,
 			 MPI_Datatype dt, MPI_Op op, MPI_Comm comm);
+/* The second half of comm_create_from, for an agreed context id ctx. */
+struct comm *comm_make(struct comm *parent, int size, const int *world, int ctx, bool *err);
+/* What MPI_Comm_dup copies (topology, attributes) from `from` to the new
+ * `to`; on failure `to` is freed and the error class returned. */
+int comm_dup_copy(struct comm *from, struct comm *to);
+/* Context ids for MPI_Comm_idup (comm_idup.c): the id this rank proposes
+ * (above all it used or holds); hold ctx for a pending idup (false when
+ * used or held); drop the hold, `taken` when ctx is now in use. */
+int comm_ctx_propose(void);
+bool comm_ctx_hold(int ctx);
+void comm_ctx_unhold(int ctx, bool taken);
 
 /* ---- p2p.c ---- */
 #define TORO_TAG_UB 0x3fffffff             /* the value of the MPI_TAG_UB attribute */
@@ -164,9 +181,26 @@ int p2p_gen_request(void *state, MPI_Request *req);
 int p2p_gen_complete(MPI_Request req);
 int grequest_done(void *state, MPI_Status *st, bool release);
 int grequest_cancel(void *state, bool complete);
+/* For nbc.c: a request of the collective kind, active until
+ * p2p_coll_done(r, error class); returns r (opaque) and sets *h. */
+void *p2p_coll_request(struct comm *c, MPI_Request *h);
+void p2p_coll_done(void *r, int err);
+/* Completes *req if it is done, without making progress: *done, and the
+ * request's error class. */
+int p2p_poll(MPI_Request *req, bool *done);
+/* Receives completed so far: nbc.c advances its schedules again when a
+ * receive completed while it was advancing one. */
+extern unsigned p2p_delivered;
+/* A send of req waits for a receiver that has now finished. */
+bool p2p_wakes(MPI_Request req);
 /* Status fields for the library's own use: the count is kept in bytes. */
 void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled);
 int64_t status_bytes(const MPI_Status *st);
+
+/* ---- nbc.c ---- */
+extern int nbc_nactive;                /* schedules started and not finished */
+void nbc_progress(void);               /* advances them (called by progress()) */
+bool nbc_ready(void);                  /* one of them has a send to finish */
 
 /* ---- datatype.c ---- */
 bool dtype_ok(MPI_Datatype dt);         /* a valid handle (builtin or live), not MPI_DATATYPE_NULL */
@@ -202,3 +236,32 @@ bool op_commutative(MPI_Op op);
 int op_apply(MPI_Op op, const void *in, void *inout, int count, MPI_Datatype dt);
 /* MPI_ERR_OP if the predefined op is not defined on dt's basic type. */
 int op_check(MPI_Op op, MPI_Datatype dt);
+
+/* ---- graph.c ---- */
+/* A graph topology (7.5.3): the whole graph as MPI_Graph_create got it;
+ * a distributed graph (7.5.4): this rank's edges, in the order
+ * MPI_Dist_graph_neighbors returns them. Weights are NULL when the graph
+ * is unweighted. */
+struct graph {
+	int nnodes, *index, *edges;             /* MPI_GRAPH */
+	int indeg, outdeg, *in, *inw, *out, *outw; /* MPI_DIST_GRAPH */
+	bool weighted;
+};
+void graph_free(struct graph *g);
+struct graph *graph_copy(const struct graph *g);  /* NULL when out of memory */
+
+/* ---- neighbor.c ---- */
+/* The neighbors of this rank in c's topology, in the order of the buffer
+ * blocks of the neighborhood collectives (7.6): *in the *nin ranks it
+ * receives from, *out the *nout ranks it sends to (MPI_PROC_NULL kept:
+ * the off-grid neighbors of a non-periodic Cartesian dimension). Both
+ * arrays are malloc'd (free them); MPI_ERR_TOPOLOGY when c has no
+ * topology, MPI_ERR_NO_MEM. */
+int toro_nbr_build(const struct comm *c, int *nin, int **in, int *nout, int **out);
+/* Which message is which when a rank is a neighbor twice: block k sent
+ * to out[k] carries tag toro_nbr_tag(c, k, true) and is received in the
+ * receiver's block j with toro_nbr_tag(c, j, false) equal to it (a
+ * Cartesian block sent to the -1 neighbor arrives in its +1 block; on
+ * graphs repeated edges match in order, all with tag 0). Add the result
+ * to the operation's own tag. */
+int toro_nbr_tag(const struct comm *c, int k, bool send);

@@ -62,7 +62,7 @@ static int swap(struct comm *c, const int *sbuf, int n, int *rbuf, int m)
 /* A context id free on every member of both groups of c. */
 static int agree_ctx(struct comm *c, int *ctx)
 {
-	int mine = comm_ctx_mine(), lmax, rmax;
+	int mine = comm_ctx_propose(), lmax, rmax;
 	int rc = MPI_Allreduce(&mine, &lmax, 1, MPI_INT, MPI_MAX, c->local->handle);
 	if (rc == MPI_SUCCESS)
 		rc = swap(c, &lmax, 1, &rmax, 1);
@@ -123,7 +123,7 @@ int MPI_Intercomm_create(MPI_Comm local_comm, int local_leader, MPI_Comm peer_co
 			       local_leader, lc->size);
 	if (!newintercomm)
 		return mpi_err(local_comm, MPI_ERR_ARG, fn, "newintercomm is NULL");
-	int hdr[3] = {0, 0, MPI_SUCCESS}, *rworld = NULL, mine = comm_ctx_mine();
+	int hdr[3] = {0, 0, MPI_SUCCESS}, *rworld = NULL, mine = comm_ctx_propose();
 	int rc = MPI_Allreduce(&mine, &hdr[0], 1, MPI_INT, MPI_MAX, local_comm);
 	if (rc != MPI_SUCCESS)
 		return rc;

@@ -28,11 +28,17 @@ struct tinfo {
 	unsigned char ctype, group;
 };
 
-/* MPI_CHAR, MPI_WCHAR and MPI_CHARACTER are characters, not integers:
- * only MPI_REPLACE and MPI_NO_OP apply to them. MPI_C_BOOL and MPI_LOGICAL
- * are reduced as integers, but only the logical ops are allowed. */
+/* 5.9.2 lists MPI_CHAR and MPI_WCHAR under no op, but Open MPI and MPICH
+ * reduce them as the C integers char (signed on x86-64) and wchar_t (a
+ * 32-bit int), and the OSU Micro-Benchmarks 7.x reduce MPI_CHAR with
+ * MPI_SUM: Toro accepts them with the integer ops too. MPI_CHARACTER
+ * (Fortran) takes only MPI_REPLACE and MPI_NO_OP. MPI_C_BOOL and
+ * MPI_LOGICAL are reduced as integers, but only the logical ops are
+ * allowed. */
 #define T(h, c, g) [(h) & TORO_BUILTIN_INDEX_MASK] = {c, g}
 static const struct tinfo tinfo[TORO_BUILTIN_DATATYPE_COUNT] = {
+	T(MPI_CHAR, C_I8, G_CINT),
+	T(MPI_WCHAR, C_I32, G_CINT),
 	T(MPI_SIGNED_CHAR, C_I8, G_CINT),
 	T(MPI_UNSIGNED_CHAR, C_U8, G_CINT),
 	T(MPI_BYTE, C_U8, G_BYTE),

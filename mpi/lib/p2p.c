@@ -17,7 +17,7 @@
 #include "impl.h"
 
 enum { MSG_EAGER = 1, MSG_RTS = 2 };
-enum { REQ_SEND = 1, REQ_RECV = 2 };
+enum { REQ_SEND = 1, REQ_RECV = 2, REQ_COLL = 3 }; /* REQ_COLL: a schedule of nbc.c */
 enum { MODE_STANDARD = 0, MODE_SYNC = 1, MODE_READY = 2, MODE_BUFFERED = 3 };
 
 struct msg {
@@ -83,6 +83,7 @@ static struct request **table;
 static int table_size;
 static MPI_Request free_list = -1;
 static struct request *free_reqs;
+unsigned p2p_delivered;
 
 /* ---- status ---- */
 
@@ -381,6 +382,7 @@ static void recv_deliver(struct request *r, const struct msg *m, const void *pay
 	status_set(&r->status, m->src, m->tag, r->error, n, false);
 	r->status.MPI_ERROR = r->error;
 	r->complete = true;
+	p2p_delivered++;
 }
 
 static void unexpected_free(struct unexpected *u)
@@ -454,6 +456,8 @@ static void progress(void)
 		push_pending();
 	if (orphans)
 		reap_orphans();
+	if (nbc_nactive)
+		nbc_progress();
 }
 
 static struct unexpected *unexpected_take(struct request *r, bool remove)
@@ -517,7 +521,7 @@ struct wait_set {
 static bool can_progress(void *arg)
 {
 	struct wait_set *w = arg;
-	if (toro->bus_pending() || npending)
+	if (toro->bus_pending() || npending || (nbc_nactive && nbc_ready()))
 		return true;
 	for (int i = 0; i < w->n; i++)
 		if (w->reqs[i] && ((w->reqs[i]->waits_done && __atomic_load_n(&w->reqs[i]->done, __ATOMIC_ACQUIRE)) ||
@@ -690,6 +694,45 @@ int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag, struct co
 	recv_start(r);
 	*req = req_handle(r);
 	return *req == MPI_REQUEST_NULL ? MPI_ERR_NO_MEM : MPI_SUCCESS;
+}
+
+void *p2p_coll_request(struct comm *c, MPI_Request *h)
+{
+	struct request *r = req_alloc();
+	if (!r)
+		return NULL;
+	fill(r, REQ_COLL, NULL, 0, MPI_BYTE, MPI_PROC_NULL, 0, c, 1, MODE_STANDARD);
+	hold_dt(r);
+	r->active = true;
+	*h = req_handle(r);
+	if (*h == MPI_REQUEST_NULL) {
+		req_release(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* MPI-3.1 5.12: the status of a completed collective is empty. */
+void p2p_coll_done(void *req, int err)
+{
+	struct request *r = req;
+	status_set(&r->status, MPI_ANY_SOURCE, MPI_ANY_TAG, err, 0, false);
+	r->status.MPI_ERROR = err;
+	r->error = err;
+	r->complete = true;
+}
+
+int p2p_poll(MPI_Request *req, bool *done)
+{
+	struct request *r = req_get(*req);
+	*done = !r || req_done(r);
+	return r && *done ? finish(r, req, MPI_STATUS_IGNORE) : MPI_SUCCESS;
+}
+
+bool p2p_wakes(MPI_Request req)
+{
+	struct request *r = req_get(req);
+	return r && r->waits_done && __atomic_load_n(&r->done, __ATOMIC_ACQUIRE);
 }
 
 int p2p_wait(MPI_Request *req, MPI_Status *st)
@@ -994,10 +1037,12 @@ int MPI_Startall(int n, MPI_Request reqs[])
 
 static int p2p_gen_free(struct request *r, MPI_Request *h);
 
-/* The detail of an error a completed request reports. */
-static const char *fail_text(int err)
+/* What the error of a completed request was about. */
+static const char *err_text(int err)
 {
-	return err == MPI_ERR_TRUNCATE ? "message truncated" : "the request failed";
+	if (err == MPI_ERR_TRUNCATE)
+		return "message truncated";
+	return err == MPI_ERR_NO_MEM ? "out of memory" : "the operation failed";
 }
 
 /* A handle that a completion call may be given: MPI_REQUEST_NULL, an
@@ -1032,7 +1077,7 @@ int MPI_Wait(MPI_Request *req, MPI_Status *st)
 	wait_one(r);
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Wait", "%s", fail_text(err)) : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Wait", "%s", err_text(err)) : MPI_SUCCESS;
 }
 
 int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
@@ -1057,7 +1102,7 @@ int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
 	}
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Test", "%s", fail_text(err)) : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Test", "%s", err_text(err)) : MPI_SUCCESS;
 }
 
 /* Completes every request; per-request errors go to the statuses and the
@@ -1175,7 +1220,7 @@ static int complete_any(const char *fn, int n, MPI_Request reqs[], int *index, i
 				*index = i;
 				MPI_Comm comm = rs[i]->comm_handle;
 				int err = finish(rs[i], &reqs[i], st);
-				return err ? mpi_err(comm, err, fn, "%s", fail_text(err)) : MPI_SUCCESS;
+				return err ? mpi_err(comm, err, fn, "%s", err_text(err)) : MPI_SUCCESS;
 			}
 		}
 		if (!block) {
@@ -1247,7 +1292,7 @@ int MPI_Request_free(MPI_Request *req)
 	*req = MPI_REQUEST_NULL;
 	if (!r->active || req_done(r)) {
 		req_release(r);
-	} else if (r->kind == REQ_SEND) {
+	} else if (r->kind != REQ_RECV) {
 		r->next = orphans;
 		orphans = r;
 		reap_orphans();

@@ -58,7 +58,9 @@ static void *target_data(struct win *w, const char *fn, int target, MPI_Aint dis
 			 int *rc)
 {
 	MPI_Aint lo = 0, hi = 0;
-	if (count > 0 && dtype_size(dt) > 0) {
+	if (TORO_HANDLE_IS_BUILTIN(dt) && dtype_contiguous(dt)) {
+		hi = (MPI_Aint)count * TORO_BUILTIN_TYPE_SIZE(dt);
+	} else if (count > 0 && dtype_size(dt) > 0) {
 		lo = dtype_true_lb(dt);
 		hi = (MPI_Aint)(count - 1) * dtype_extent(dt) + dtype_true_lb(dt) + dtype_true_extent(dt);
 	}
@@ -97,13 +99,24 @@ static int done(struct win *w, const char *fn, int rc)
 	return rc ? win_err(w, rc, fn, "the operation failed") : MPI_SUCCESS;
 }
 
+/* The common case: one predefined, contiguous type and count on both
+ * sides, so the checks need one datatype lookup. */
+static bool simple(int ocount, MPI_Datatype odt, int tcount, MPI_Datatype tdt)
+{
+	return odt == tdt && ocount == tcount && ocount >= 0 && TORO_HANDLE_IS_BUILTIN(odt) && dtype_contiguous(odt);
+}
+
 static int put(const char *fn, const void *obuf, int ocount, MPI_Datatype odt, int target, MPI_Aint disp,
 	       int tcount, MPI_Datatype tdt, MPI_Win win, MPI_Request *req)
 {
 	struct win *w;
 	bool skip;
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
-	if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
+	if (rc == 0 && !skip && simple(ocount, odt, tcount, tdt) && (obuf || !ocount)) {
+		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
+		if (addr)
+			rc = done(w, fn, w->path[target]->put(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
+	} else if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
 	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
 	    !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
@@ -121,7 +134,11 @@ static int get(const char *fn, void *obuf, int ocount, MPI_Datatype odt, int tar
 	struct win *w;
 	bool skip;
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
-	if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
+	if (rc == 0 && !skip && simple(ocount, odt, tcount, tdt) && (obuf || !ocount)) {
+		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
+		if (addr)
+			rc = done(w, fn, w->path[target]->get(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
+	} else if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
 	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
 	    !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
@@ -143,12 +160,14 @@ static int accumulate(const char *fn, const void *obuf, int ocount, MPI_Datatype
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
 	if (op == MPI_NO_OP)
 		odt = tdt, ocount = tcount, obuf = NULL;
-	if (rc == 0 && !skip && !(rc = op_arg(w, fn, op, fetch, odt, tdt)) &&
-	    (op == MPI_NO_OP || !(rc = check_data(w, fn, "origin", obuf, ocount, odt))) &&
+	bool easy = simple(ocount, odt, tcount, tdt) && (obuf || !ocount) &&
+		    (!fetch || (simple(rcount, rdt, tcount, tdt) && (rbuf || !rcount)));
+	if (rc == 0 && !skip && !(rc = op_arg(w, fn, op, fetch, odt, tdt)) && (easy ||
+	    ((op == MPI_NO_OP || !(rc = check_data(w, fn, "origin", obuf, ocount, odt))) &&
 	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
 	    (op == MPI_NO_OP || !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) &&
 	    (!fetch || (!(rc = check_data(w, fn, "result", rbuf, rcount, rdt)) &&
-			!(rc = same_bytes(w, fn, "result", rcount, rdt, tcount, tdt))))) {
+			!(rc = same_bytes(w, fn, "result", rcount, rdt, tcount, tdt))))))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
 		if (addr)
 			rc = done(w, fn, w->path[target]->accumulate(w->peer[target], addr, obuf, ocount, odt,

@@ -1,10 +1,9 @@
 /* Process topologies (MPI-3.1 chapter 7): Cartesian communicators,
- * MPI_Dims_create, and the graph queries. A Cartesian communicator is a
+ * MPI_Dims_create and MPI_Topo_test. A Cartesian communicator is a
  * struct comm with topo == MPI_CART and its dims and periods; ranks are
  * numbered in row-major order (7.5.1: the last coordinate varies fastest).
  * Reordering is never done: rank i of the grid is rank i of the parent.
- * Graph and distributed graph topologies are not implemented, so no
- * communicator has one and the graph queries fail with MPI_ERR_TOPOLOGY.
+ * Graph and distributed graph topologies are in graph.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -273,7 +272,9 @@ int MPI_Topo_test(MPI_Comm comm, int *status)
 	struct comm *c = comm_get(comm);
 	if (!c)
 		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, __func__, "invalid communicator");
-	*status = c->topo == MPI_CART ? MPI_CART : MPI_UNDEFINED;
+	if (!status)
+		return mpi_err(comm, MPI_ERR_ARG, __func__, "status is NULL");
+	*status = c->topo;      /* MPI_CART, MPI_GRAPH, MPI_DIST_GRAPH or MPI_UNDEFINED */
 	return MPI_SUCCESS;
 }
 
@@ -363,53 +364,4 @@ int MPI_Dims_create(int nnodes, int ndims, int dims[])
 			dims[i] = f[j++];
 	free(f);
 	return MPI_SUCCESS;
-}
-
-/* ---- graph topologies: none exist in Toro (7.5.3, 7.5.4) ---- */
-
-static int no_graph(MPI_Comm comm, const char *func, const char *what)
-{
-	if (!mpi_ready(func))
-		return MPI_ERR_OTHER;
-	if (!comm_get(comm))
-		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, func, "invalid communicator");
-	return mpi_err(comm, MPI_ERR_TOPOLOGY, func, "the communicator has no %s topology", what);
-}
-
-int MPI_Graphdims_get(MPI_Comm comm, int *nnodes, int *nedges)
-{
-	(void)nnodes, (void)nedges;
-	return no_graph(comm, __func__, "graph");
-}
-
-int MPI_Graph_get(MPI_Comm comm, int maxindex, int maxedges, int index[], int edges[])
-{
-	(void)maxindex, (void)maxedges, (void)index, (void)edges;
-	return no_graph(comm, __func__, "graph");
-}
-
-int MPI_Graph_neighbors_count(MPI_Comm comm, int rank, int *nneighbors)
-{
-	(void)rank, (void)nneighbors;
-	return no_graph(comm, __func__, "graph");
-}
-
-int MPI_Graph_neighbors(MPI_Comm comm, int rank, int maxneighbors, int neighbors[])
-{
-	(void)rank, (void)maxneighbors, (void)neighbors;
-	return no_graph(comm, __func__, "graph");
-}
-
-int MPI_Dist_graph_neighbors_count(MPI_Comm comm, int *indegree, int *outdegree, int *weighted)
-{
-	(void)indegree, (void)outdegree, (void)weighted;
-	return no_graph(comm, __func__, "distributed graph");
-}
-
-int MPI_Dist_graph_neighbors(MPI_Comm comm, int maxindegree, int sources[], int *sourceweights,
-			     int maxoutdegree, int destinations[], int *destweights)
-{
-	(void)maxindegree, (void)sources, (void)sourceweights, (void)maxoutdegree;
-	(void)destinations, (void)destweights;
-	return no_graph(comm, __func__, "distributed graph");
 }

@@ -1,0 +1,308 @@
+/* Blocking neighborhood collectives (MPI-3.1 7.6): Neighbor_allgather(v)
+ * and Neighbor_alltoall(v,w) on Cartesian, graph and distributed graph
+ * communicators.
+ *
+ * Each call posts one receive per in-neighbor and one send per
+ * out-neighbor on the collective context and waits for all of them.
+ * MPI_PROC_NULL neighbors (off the edge of a non-periodic Cartesian
+ * dimension) move nothing: their receive blocks stay untouched. */
+#include <stdlib.h>
+#include "impl.h"
+
+/* Above coll.c's tags; a Cartesian block adds its index (toro_nbr_tag). */
+#define TAG_NEIGHBOR 64
+
+/* 7.6: a Cartesian communicator's neighbors are, for each dimension, the
+ * source and then the destination of MPI_Cart_shift(dim, 1): the -1
+ * neighbor, then the +1 neighbor; the same list receives and sends. */
+static int cart_nbrs(const struct comm *c, int *list)
+{
+	int r = c->rank;
+	for (int d = c->ndims - 1; d >= 0; d--) {   /* list[2d] holds the coordinate for now */
+		list[2 * d] = r % c->dims[d];
+		r /= c->dims[d];
+	}
+	int stride = 1;
+	for (int d = c->ndims - 1; d >= 0; d--) {
+		int x = list[2 * d], n = c->dims[d];
+		for (int s = 0; s < 2; s++) {
+			int y = x + (s ? 1 : -1);
+			if (c->periods[d])
+				y = (y + n) % n;
+			list[2 * d + s] = y < 0 || y >= n ? MPI_PROC_NULL : c->rank + (y - x) * stride;
+		}
+		stride *= n;
+	}
+	return 2 * c->ndims;
+}
+
+static int *ints_copy(const int *p, int n)
+{
+	int *q = malloc(((size_t)n + 1) * sizeof *q);
+	for (int i = 0; q && i < n; i++)
+		q[i] = p[i];
+	return q;
+}
+
+int toro_nbr_build(const struct comm *c, int *nin, int **in, int *nout, int **out)
+{
+	const struct graph *g = c->graph;
+	*in = *out = NULL;
+	if (c->topo == MPI_CART) {
+		*in = malloc(((size_t)c->ndims * 2 + 1) * sizeof **in);
+		if (*in) {
+			*nin = *nout = cart_nbrs(c, *in);
+			*out = ints_copy(*in, *nin);
+		}
+	} else if (c->topo == MPI_GRAPH) {
+		int first = c->rank ? g->index[c->rank - 1] : 0;
+		*nin = *nout = g->index[c->rank] - first;
+		*in = ints_copy(g->edges + first, *nin);
+		*out = ints_copy(g->edges + first, *nin);
+	} else if (c->topo == MPI_DIST_GRAPH) {
+		*nin = g->indeg;
+		*nout = g->outdeg;
+		*in = ints_copy(g->in, g->indeg);
+		*out = ints_copy(g->out, g->outdeg);
+	} else {
+		return MPI_ERR_TOPOLOGY;
+	}
+	if (!*in || !*out) {
+		free(*in);
+		free(*out);
+		*in = *out = NULL;
+		return MPI_ERR_NO_MEM;
+	}
+	return MPI_SUCCESS;
+}
+
+/* The block sent to the -1 neighbor of dimension d is the +1 block of
+ * that neighbor and the other way round: this matters when both are the
+ * same process (a periodic dimension of size 1 or 2). */
+int toro_nbr_tag(const struct comm *c, int k, bool send)
+{
+	if (c->topo != MPI_CART)
+		return 0;
+	return send ? k ^ 1 : k;
+}
+
+/* ---- the common engine ---- */
+
+/* One buffer block: address, count, datatype. */
+struct blk {
+	char *p;
+	int n;
+	MPI_Datatype t;
+};
+
+/* Everything one call moves, and the neighbor lists it was built for. */
+struct nbr {
+	struct comm *c;
+	int nin, nout, *in, *out;
+	struct blk *rb, *sb;
+};
+
+static void nbr_free(struct nbr *x)
+{
+	free(x->in);
+	free(x->out);
+	free(x->rb);
+	free(x->sb);
+}
+
+/* Checks the communicator and builds the neighbor lists and (unfilled)
+ * block arrays; MPI_SUCCESS or what mpi_err returned. */
+static int nbr_start(MPI_Comm comm, const char *fn, struct nbr *x)
+{
+	*x = (struct nbr){0};
+	if (!mpi_ready(fn))
+		return MPI_ERR_OTHER;
+	if (!(x->c = comm_get(comm)))
+		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, fn, "invalid communicator");
+	int rc = toro_nbr_build(x->c, &x->nin, &x->in, &x->nout, &x->out);
+	if (rc == MPI_ERR_TOPOLOGY)
+		return mpi_err(comm, rc, fn, "the communicator has no topology");
+	if (rc == MPI_SUCCESS) {
+		x->rb = malloc(((size_t)x->nin + 1) * sizeof *x->rb);
+		x->sb = malloc(((size_t)x->nout + 1) * sizeof *x->sb);
+		if (!x->rb || !x->sb)
+			rc = MPI_ERR_NO_MEM;
+	}
+	if (rc != MPI_SUCCESS) {
+		nbr_free(x);
+		return mpi_err(comm, rc, fn, "out of memory");
+	}
+	return MPI_SUCCESS;
+}
+
+/* Checks one block's count, datatype and buffer. */
+static int chk_blk(struct nbr *x, const char *fn, const char *what, const void *buf, int n,
+		   MPI_Datatype t)
+{
+	MPI_Comm h = x->c->handle;
+	if (n < 0)
+		return mpi_err(h, MPI_ERR_COUNT, fn, "negative %scount %d", what, n);
+	if (!dtype_ok(t))
+		return mpi_err(h, MPI_ERR_TYPE, fn, "invalid %sdatatype", what);
+	if (!dtype_committed(t))
+		return mpi_err(h, MPI_ERR_TYPE, fn, "%sdatatype not committed", what);
+	if (buf == MPI_IN_PLACE)
+		return mpi_err(h, MPI_ERR_BUFFER, fn, "MPI_IN_PLACE is not allowed in a neighborhood collective");
+	if (!buf && n > 0 && dtype_size(t) > 0 && dtype_true_lb(t) == 0)
+		return mpi_err(h, MPI_ERR_BUFFER, fn, "NULL %sbuffer with count %d", what, n);
+	return MPI_SUCCESS;
+}
+
+/* Checks every block of one side (rb or sb, nb of them). */
+static int chk_side(struct nbr *x, const char *fn, const char *what, const struct blk *b, int nb,
+		    const void *buf)
+{
+	int rc;
+	for (int i = 0; i < nb; i++)
+		if ((rc = chk_blk(x, fn, what, buf, b[i].n, b[i].t)))
+			return rc;
+	return MPI_SUCCESS;
+}
+
+/* Checks the blocks, then moves them; frees x. */
+static int nbr_run(struct nbr *x, const char *fn, const void *sbuf, const void *rbuf)
+{
+	struct comm *c = x->c;
+	int rc, n = 0;
+	if ((rc = chk_side(x, fn, "send ", x->sb, x->nout, sbuf)) ||
+	    (rc = chk_side(x, fn, "receive ", x->rb, x->nin, rbuf))) {
+		nbr_free(x);
+		return rc;
+	}
+	MPI_Request *r = malloc(((size_t)x->nin + x->nout + 1) * sizeof *r);
+	if (!r) {
+		nbr_free(x);
+		return mpi_err(c->handle, MPI_ERR_NO_MEM, fn, "out of memory");
+	}
+	for (int j = 0; j < x->nin && !rc; j++, n++)
+		rc = p2p_irecv(x->rb[j].p, x->rb[j].n, x->rb[j].t, x->in[j],
+			       TAG_NEIGHBOR + toro_nbr_tag(c, j, false), c, 1, &r[n]);
+	for (int k = 0; k < x->nout && !rc; k++, n++)
+		rc = p2p_isend(x->sb[k].p, x->sb[k].n, x->sb[k].t, x->out[k],
+			       TAG_NEIGHBOR + toro_nbr_tag(c, k, true), c, 1, 0, &r[n]);
+	if (rc)
+		n--;    /* the failed one made no request */
+	int rc2 = p2p_waitall(n, r, MPI_STATUSES_IGNORE);
+	free(r);
+	nbr_free(x);
+	if (rc || rc2)
+		return mpi_err(c->handle, rc ? rc : rc2, fn, "moving the data failed");
+	return MPI_SUCCESS;
+}
+
+/* The same block for every out-neighbor: the allgathers' send side. */
+static void same_blocks(struct blk *b, int nb, const void *buf, int n, MPI_Datatype t)
+{
+	for (int i = 0; i < nb; i++)
+		b[i] = (struct blk){(char *)buf, n, t};
+}
+
+/* Consecutive blocks of n elements of t: the regular receive or send side. */
+static void reg_blocks(struct blk *b, int nb, const void *buf, int n, MPI_Datatype t)
+{
+	MPI_Aint ext = dtype_ok(t) ? dtype_extent(t) : 0;
+	for (int i = 0; i < nb; i++)
+		b[i] = (struct blk){(char *)buf + (MPI_Aint)i * n * ext, n, t};
+}
+
+/* Blocks at displs[i] elements of t, counts[i] long. */
+static int v_blocks(struct nbr *x, const char *fn, struct blk *b, int nb, const void *buf,
+		    const int *counts, const int *displs, MPI_Datatype t)
+{
+	if (nb > 0 && (!counts || !displs))
+		return mpi_err(x->c->handle, MPI_ERR_ARG, fn, "NULL counts or displacements");
+	MPI_Aint ext = dtype_ok(t) ? dtype_extent(t) : 0;
+	for (int i = 0; i < nb; i++)
+		b[i] = (struct blk){(char *)buf + (MPI_Aint)displs[i] * ext, counts[i], t};
+	return MPI_SUCCESS;
+}
+
+/* Blocks at displs[i] bytes, counts[i] elements of types[i]. */
+static int w_blocks(struct nbr *x, const char *fn, struct blk *b, int nb, const void *buf,
+		    const int *counts, const MPI_Aint *displs, const MPI_Datatype *types)
+{
+	if (nb > 0 && (!counts || !displs || !types))
+		return mpi_err(x->c->handle, MPI_ERR_ARG, fn, "NULL counts, displacements or datatypes");
+	for (int i = 0; i < nb; i++)
+		b[i] = (struct blk){(char *)buf + displs[i], counts[i], types[i]};
+	return MPI_SUCCESS;
+}
+
+/* ---- the MPI functions ---- */
+
+int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
+	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
+
+int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			    void *recvbuf, const int recvcounts[], const int displs[],
+			    MPI_Datatype recvtype, MPI_Comm comm)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	if ((rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, displs, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
+
+int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	reg_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
+	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
+
+int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	if ((rc = v_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtype)) ||
+	    (rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
+
+int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
+			   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	if ((rc = w_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtypes)) ||
+	    (rc = w_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtypes))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
