@@ -619,8 +619,15 @@ int MPI_Comm_compare(MPI_Comm comm1, MPI_Comm comm2, int *result)
 		*result = MPI_IDENT;
 		return MPI_SUCCESS;
 	}
+	int remote = MPI_IDENT;          /* intercommunicators: both groups count */
+	if (a->inter != b->inter)
+		remote = MPI_UNEQUAL;
+	else if (a->inter && compare_lists(a->rsize, a->rworld, b->rsize, b->rworld, &remote) != MPI_SUCCESS)
+		return mpi_err(comm1, MPI_ERR_NO_MEM, __func__, "out of memory");
 	if (compare_lists(a->size, a->world, b->size, b->world, result) != MPI_SUCCESS)
 		return mpi_err(comm1, MPI_ERR_NO_MEM, __func__, "out of memory");
+	if (remote > *result)
+		*result = remote;
 	if (*result == MPI_IDENT)
 		*result = MPI_CONGRUENT;
 	return MPI_SUCCESS;

@@ -83,6 +83,8 @@ static int check_create(const char *func, MPI_Aint size, int disp_unit, MPI_Info
 		return MPI_ERR_OTHER;
 	if (!comm_get(comm))
 		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, func, "invalid communicator");
+	if (comm_is_inter(comm))
+		return mpi_err(comm, MPI_ERR_COMM, func, "an intercommunicator (windows need an intracommunicator)");
 	if (!win)
 		return mpi_err(comm, MPI_ERR_ARG, func, "win is NULL");
 	if (size < 0)

@@ -375,6 +375,58 @@ static void test_merge(void)
     end();
 }
 
+static void test_compare_errors_types(void)
+{
+    MPI_Comm d;
+    int cmp = -1, x = -1, cls = -1;
+    begin("intercomm_compare_errors_datatypes");
+    MPI_Comm_dup(ic, &d);
+    MPI_Comm_compare(ic, ic, &cmp);
+    CHECK(cmp == MPI_IDENT);
+    MPI_Comm_compare(ic, d, &cmp);
+    CHECKF(cmp == MPI_CONGRUENT, "dup: %d", cmp);
+    MPI_Comm_compare(ic, W, &cmp);
+    CHECKF(cmp == MPI_UNEQUAL, "world: %d", cmp);
+    MPI_Comm_free(&d);
+#ifndef OPEN_MPI
+    /* an intracommunicator has no remote group (Open MPI answers 0) */
+    MPI_Comm_set_errhandler(W, MPI_ERRORS_RETURN);
+    int rc = MPI_Comm_remote_size(W, &x);
+    MPI_Error_class(rc, &cls);
+    CHECKF(rc != MPI_SUCCESS && cls == MPI_ERR_COMM, "remote_size(WORLD): class %d", cls);
+    MPI_Comm_set_errhandler(W, MPI_ERRORS_ARE_FATAL);
+#else
+    (void)x, (void)cls;
+#endif
+    /* a strided type across: every other int of six */
+    MPI_Datatype v;
+    MPI_Type_vector(3, 1, 2, MPI_INT, &v);
+    MPI_Type_commit(&v);
+    int buf[6] = {-1, -1, -1, -1, -1, -1};
+    int root = color == 0 ? (lrank == 0 ? MPI_ROOT : MPI_PROC_NULL) : 0;
+    if (root == MPI_ROOT)
+        for (int i = 0; i < 6; i++)
+            buf[i] = 10 + i;
+    CHECK(MPI_Bcast(buf, 1, v, root, ic) == MPI_SUCCESS);
+    if (color == 1)
+        CHECKF(buf[0] == 10 && buf[1] == -1 && buf[2] == 12 && buf[4] == 14 && buf[5] == -1,
+               "vector bcast %d %d %d %d", buf[0], buf[1], buf[2], buf[5]);
+    /* the same through Allgather with a derived receive type */
+    int s2[3] = {wrank, wrank + 1, wrank + 2}, r2[6 * 64];
+    for (int i = 0; i < 6 * rsize; i++)
+        r2[i] = -1;
+    MPI_Datatype rv;
+    MPI_Type_create_resized(v, 0, 6 * sizeof(int), &rv);
+    MPI_Type_commit(&rv);
+    CHECK(MPI_Allgather(s2, 3, MPI_INT, r2, 1, rv, ic) == MPI_SUCCESS);
+    for (int j = 0; j < rsize; j++)
+        CHECKF(r2[6 * j] == rworld(j) && r2[6 * j + 2] == rworld(j) + 1 && r2[6 * j + 4] == rworld(j) + 2 &&
+               r2[6 * j + 1] == -1, "allgather vector %d", j);
+    MPI_Type_free(&rv);
+    MPI_Type_free(&v);
+    end();
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -402,6 +454,7 @@ int main(int argc, char **argv)
     test_reduce_scatter();
     test_dup_split_create();
     test_merge();
+    test_compare_errors_types();
     MPI_Comm_free(&ic);
     MPI_Comm_free(&local);
     return finish("intercomm");
