@@ -34,6 +34,14 @@ static int fail(MPI_Comm comm, int rc, const char *fn)
 		       ? "data longer than the receive buffer" : "communication failed");
 }
 
+/* The local step that ends a collective runs even when rank 0 failed
+ * before it (a truncated message, say), so that no member of its group is
+ * left waiting; the first error is the call's. */
+static int spread(int rc, int local_rc)
+{
+	return rc != MPI_SUCCESS ? rc : local_rc;
+}
+
 static int chk_type(MPI_Comm comm, const char *fn, int count, MPI_Datatype dt)
 {
 	if (count < 0)
@@ -84,9 +92,7 @@ int inter_barrier(MPI_Comm comm)
 	int rc = MPI_Barrier(c->local->handle);
 	if (rc == MPI_SUCCESS && c->rank == 0)
 		rc = coll_sendrecv(NULL, 0, MPI_BYTE, 0, NULL, 0, MPI_BYTE, 0, TAG_BARRIER, c);
-	if (rc == MPI_SUCCESS)
-		rc = MPI_Barrier(c->local->handle);
-	return fail(comm, rc, "MPI_Barrier");
+	return fail(comm, spread(rc, MPI_Barrier(c->local->handle)), "MPI_Barrier");
 }
 
 int inter_bcast(void *buf, int count, MPI_Datatype dt, int root, MPI_Comm comm)
@@ -100,9 +106,7 @@ int inter_bcast(void *buf, int count, MPI_Datatype dt, int root, MPI_Comm comm)
 		return fail(comm, coll_send(buf, count, dt, 0, TAG_BCAST, c), fn);
 	if (c->rank == 0)
 		rc = coll_recv(buf, count, dt, root, TAG_BCAST, c);
-	if (rc == MPI_SUCCESS)
-		rc = MPI_Bcast(buf, count, dt, 0, c->local->handle);
-	return fail(comm, rc, fn);
+	return fail(comm, spread(rc, MPI_Bcast(buf, count, dt, 0, c->local->handle)), fn);
 }
 
 /* The reduction over the local group of sbuf, at local rank 0 (in a new
@@ -158,9 +162,7 @@ int inter_allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MP
 	if (rc == MPI_SUCCESS && c->rank == 0)
 		rc = coll_sendrecv(res, count, dt, 0, rbuf, count, dt, 0, TAG_ALLREDUCE, c);
 	free(base);
-	if (rc == MPI_SUCCESS)
-		rc = MPI_Bcast(rbuf, count, dt, 0, c->local->handle);
-	return fail(comm, rc, fn);
+	return fail(comm, spread(rc, MPI_Bcast(rbuf, count, dt, 0, c->local->handle)), fn);
 }
 
 /* Posts one receive from (irecv) or send to each remote rank i of
