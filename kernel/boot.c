@@ -17,9 +17,9 @@ struct e820_entry e820[64];
 int e820_count;
 uint64_t boot_rsdp;
 int kernel_argc;
-char *kernel_argv[64];
+char *kernel_argv[ARGS_MAX + 2];   /* argv[0], the arguments, NULL */
 
-static char cmdline[4096];
+static char cmdline[CMDLINE_MAX];
 static char *options[64];
 static int noptions;
 
@@ -61,17 +61,20 @@ static void split_cmdline(void)
 		if (!args && strcmp(word, "--") == 0) {
 			args = true;
 		} else if (args) {
-			if (kernel_argc < (int)ARRAY_SIZE(kernel_argv) - 1) {
-				if (strcmp(word, "%-") == 0) /* toro-run's encoding of "" ('%' itself is %25) */
-					word[0] = 0;
-				percent_decode(word);
-				kernel_argv[kernel_argc++] = word;
-			}
-		} else if (noptions < (int)ARRAY_SIZE(options)) {
+			if (kernel_argc > ARGS_MAX)
+				panic("more than %d program arguments (toro-run refuses them)", ARGS_MAX);
+			if (strcmp(word, "%-") == 0) /* toro-run's encoding of "" ('%' itself is %25) */
+				word[0] = 0;
+			percent_decode(word);
+			kernel_argv[kernel_argc++] = word;
+		} else {
+			if (noptions == (int)ARRAY_SIZE(options))
+				panic("more than %d boot options", (int)ARRAY_SIZE(options));
 			percent_decode(word);
 			options[noptions++] = word;
 		}
 	}
+	kernel_argv[kernel_argc] = NULL;
 }
 
 void boot_parse_start_info(uint32_t info_pa)
@@ -79,9 +82,16 @@ void boot_parse_start_info(uint32_t info_pa)
 	struct hvm_start_info *si = (void *)(uint64_t)info_pa;
 	if (si->magic != HVM_START_MAGIC)
 		panic("bad hvm_start_info magic %x", si->magic);
-	if (si->cmdline_paddr)
-		strncpy_z(cmdline, (const char *)si->cmdline_paddr, sizeof cmdline);
+	if (si->cmdline_paddr) {
+		const char *line = (const char *)si->cmdline_paddr;
+		strncpy_z(cmdline, line, sizeof cmdline);
+		if (strlen(cmdline) == sizeof cmdline - 1 && line[sizeof cmdline - 1])
+			panic("the command line is longer than %d bytes (toro-run refuses it)", CMDLINE_MAX - 1);
+	}
+	kernel_argc = 1; /* argv[0], the program's name, is toro.name */
 	split_cmdline();
+	const char *name = boot_option("toro.name");
+	kernel_argv[0] = (char *)(name && *name ? name : "a.out");
 	boot_rsdp = si->rsdp_paddr;
 	if (si->version >= 1 && si->memmap_paddr) {
 		struct e820_entry *m = (void *)si->memmap_paddr;

@@ -34,14 +34,14 @@ struct cpu *cpu_alloc(struct cpu *c, int id, uint32_t apic_id)
 	if (!c)
 		c = kzalloc(sizeof *c);
 	if (!c)
-		panic("out of memory for CPU %d", id);
+		panic("out of memory for CPU %d (give toro-run more --mem)", id);
 	c->self = c;
 	c->id = id;
 	c->apic_id = apic_id;
 	for (int i = 0; i < 3; i++) {
 		uint8_t *st = stack_alloc(id < mem_npools() ? id : 0, IST_SIZE);
 		if (!st)
-			panic("out of memory for the interrupt stacks of CPU %d", id);
+			panic("out of memory for the interrupt stacks of CPU %d (give toro-run more --mem)", id);
 		c->tss.ist[i] = (uint64_t)st + IST_SIZE;
 	}
 	c->tss.iomap_base = sizeof c->tss;

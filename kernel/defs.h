@@ -40,7 +40,12 @@ extern struct e820_entry e820[64];
 extern int e820_count;
 extern uint64_t boot_rsdp;
 extern int kernel_argc;
-extern char *kernel_argv[64];
+/* The program's argv (NULL-terminated, argv[0] from toro.name) as the
+ * command line "options -- args" gave it. scripts/toro-run checks both
+ * limits before it starts QEMU. */
+#define CMDLINE_MAX 65536          /* bytes, the terminating NUL included */
+#define ARGS_MAX 4096              /* program arguments after argv[0] */
+extern char *kernel_argv[ARGS_MAX + 2];
 void boot_parse_start_info(uint32_t info_pa);
 const char *boot_option(const char *key);
 

@@ -161,7 +161,7 @@ void files_init(struct proc *p)
 		if (p->fds[fd] && fd > 0)
 			p->fds[fd]->priv = kzalloc(sizeof(struct con_line));
 		if (!p->fds[fd] || (fd > 0 && !p->fds[fd]->priv))
-			panic("out of memory for the descriptors of rank %d", p->rank);
+			panic("out of memory for the descriptors of rank %d (give toro-run more --mem)", p->rank);
 	}
 }
 

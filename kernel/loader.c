@@ -32,7 +32,6 @@
 #define AT_TORO 0x746f726f /* Toro's service table ("toro") */
 
 #define DEFAULT_STACK (1024 * 1024)
-#define MAX_ARGS 64
 
 extern uint8_t toro_app_image[], toro_app_image_end[];
 void enter_user(uint64_t entry, uint64_t sp) __attribute__((noreturn));
@@ -113,6 +112,34 @@ static uint64_t push_str(uint64_t *sp, const char *s)
 	return *sp;
 }
 
+/* Copies n strings, one after another, below *sp; returns the address of
+ * the first (the others follow it, each after the previous one's NUL). */
+static uint64_t push_strs(uint64_t *sp, int n, char *const *s)
+{
+	size_t total = 0;
+	for (int i = 0; i < n; i++)
+		total += strlen(s[i]) + 1;
+	*sp -= total;
+	uint8_t *d = (uint8_t *)*sp;
+	for (int i = 0; i < n; i++) {
+		size_t len = strlen(s[i]) + 1;
+		memcpy(d, s[i], len);
+		d += len;
+	}
+	return *sp;
+}
+
+/* Writes the addresses of n consecutive strings that start at `first`. */
+static uint64_t *put_ptrs(uint64_t *w, int n, uint64_t first)
+{
+	for (int i = 0; i < n; i++) {
+		*w++ = first;
+		first += strlen((const char *)first) + 1;
+	}
+	*w++ = 0;
+	return w;
+}
+
 /* Builds argc, argv, envp and auxv under the stack top; returns %rsp. */
 static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, char **argv)
 {
@@ -120,12 +147,15 @@ static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, 
 	char env_rank[32], env_n[32];
 	snprintf(env_rank, sizeof env_rank, "TORO_RANK=%d", p->rank);
 	snprintf(env_n, sizeof env_n, "TORO_NRANKS=%d", p->nranks);
-	const char *envs[] = {env_rank, env_n, "PATH=/bin:/usr/bin", "HOME=/", "TERM=dumb"};
-	uint64_t argp[MAX_ARGS], envp[ARRAY_SIZE(envs)];
+	char *envs[] = {env_rank, env_n, "PATH=/bin:/usr/bin", "HOME=/", "TERM=dumb"};
+	size_t need = 8 * (size_t)(argc + 64) + 1024;
 	for (int i = 0; i < argc; i++)
-		argp[i] = push_str(&sp, argv[i]);
-	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
-		envp[i] = push_str(&sp, envs[i]);
+		need += strlen(argv[i]) + 1;
+	if (need > p->stack_size / 2)
+		panic("rank %d: the program's arguments (%lu KiB) do not fit in half of its %lu KiB stack "
+		      "(toro-run --stack)", p->rank, need >> 10, p->stack_size >> 10);
+	uint64_t args = push_strs(&sp, argc, argv);
+	uint64_t env = push_strs(&sp, ARRAY_SIZE(envs), envs);
 	uint64_t platform = push_str(&sp, "x86_64");
 	sp = ALIGN_DOWN(sp, 16) - 16;
 	uint64_t rnd = sp;
@@ -143,18 +173,14 @@ static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, 
 		{AT_PAGESZ, PAGE_SIZE}, {AT_BASE, 0}, {AT_FLAGS, 0}, {AT_ENTRY, p->entry},
 		{AT_UID, 0}, {AT_EUID, 0}, {AT_GID, 0}, {AT_EGID, 0}, {AT_SECURE, 0},
 		{AT_HWCAP, r[3]}, {AT_CLKTCK, 100}, {AT_PLATFORM, platform}, {AT_RANDOM, rnd},
-		{AT_EXECFN, argp[0]}, {AT_TORO, (uint64_t)p->services}, {AT_NULL, 0},
+		{AT_EXECFN, args}, {AT_TORO, (uint64_t)p->services}, {AT_NULL, 0},
 	};
 	size_t words = 1 + argc + 1 + ARRAY_SIZE(envs) + 1 + 2 * ARRAY_SIZE(aux);
 	sp = ALIGN_DOWN(sp - words * 8, 16);
 	uint64_t *w = (uint64_t *)sp;
 	*w++ = argc;
-	for (int i = 0; i < argc; i++)
-		*w++ = argp[i];
-	*w++ = 0;
-	for (size_t i = 0; i < ARRAY_SIZE(envs); i++)
-		*w++ = envp[i];
-	*w++ = 0;
+	w = put_ptrs(w, argc, args);
+	w = put_ptrs(w, ARRAY_SIZE(envs), env);
 	memcpy(w, aux, sizeof aux);
 	return sp;
 }
@@ -256,7 +282,7 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 {
 	struct proc *p = kzalloc(sizeof *p);
 	if (!p)
-		panic("out of memory for rank %d", rank);
+		panic("out of memory for rank %d (give toro-run more --mem)", rank);
 	p->rank = rank;
 	p->nranks = ncpus;
 	p->stack_size = stack_size;
@@ -274,7 +300,7 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 	p->initial_sp = build_stack(p, e, argc, argv);
 	procs[rank] = p; /* before the thread exists: it looks itself up */
 	if (!thread_create(rank, "rank", rank_main, p, 64 * 1024))
-		panic("rank %d: cannot create its thread", rank);
+		panic("rank %d: out of memory for its thread (give toro-run more --mem)", rank);
 	return p;
 }
 
@@ -282,18 +308,12 @@ __attribute__((weak)) void toro_main(void)
 {
 	const struct elf_ehdr *e = app_elf();
 	size_t stack_size = stack_option();
-	const char *name = boot_option("toro.name");
-	char *argv[MAX_ARGS];
-	int argc = 0;
-	argv[argc++] = (char *)(name && *name ? name : "a.out");
-	for (int i = 0; i < kernel_argc && argc < MAX_ARGS; i++)
-		argv[argc++] = kernel_argv[i];
 	app_symbolizer = app_symbol;
 	live_ranks = ncpus;
 	nprocs = ncpus;
 	const char *gdb_app = boot_option("toro.gdb");
 	for (int r = 0; r < ncpus; r++) {
-		make_rank(r, e, stack_size, argc, argv);
+		make_rank(r, e, stack_size, kernel_argc, kernel_argv);
 		if (gdb_app)
 			kprintf("toro: rank %d is loaded at 0x%lx; its symbols in gdb: add-symbol-file %s -o 0x%lx\n",
 				r, procs[r]->base, gdb_app, procs[r]->base);

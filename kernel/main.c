@@ -44,6 +44,6 @@ void kmain(uint32_t start_info_pa)
 	service_table_for = services_for_rank;
 	kdebug("toro: %d CPUs up at %lu us\n", ncpus, time_ns() / 1000);
 	if (!thread_create(0, "main", main_thread, NULL, 256 * 1024))
-		panic("cannot create the main thread");
+		panic("out of memory for the main thread (give toro-run more --mem)");
 	sched_run_idle();
 }

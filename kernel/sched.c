@@ -324,7 +324,7 @@ void sched_init_cpu(void)
 	struct cpu *c = this_cpu();
 	struct thread *t = kzalloc(sizeof *t);
 	if (!t)
-		panic("out of memory for the idle thread of CPU %d", c->id);
+		panic("out of memory for the idle thread of CPU %d (give toro-run more --mem)", c->id);
 	t->cpu = c;
 	t->state = T_RUNNING;
 	t->rank = -1;
@@ -333,7 +333,7 @@ void sched_init_cpu(void)
 	if (!fpu_template) {
 		fpu_template = kmalloc(fpu_area_size() + 64);
 		if (!fpu_template)
-			panic("out of memory for the FPU template");
+			panic("out of memory for the FPU template (give toro-run more --mem)");
 		fpu_template = (void *)ALIGN_UP((uint64_t)fpu_template, 64);
 		memset(fpu_template, 0, fpu_area_size());
 		fpu_save(fpu_template);

@@ -24,6 +24,11 @@ P2P = {
     "osu_latency": ("Latency Test", "Latency (us)"),
     "osu_bw": ("Bandwidth Test", "Bandwidth (MB/s)"),
     "osu_bibw": ("Bi-Directional Bandwidth Test", "Bandwidth (MB/s)"),
+    "osu_put_latency": ("MPI_Put Latency Test", "Latency (us)"),
+    "osu_get_latency": ("MPI_Get Latency Test", "Latency (us)"),
+    "osu_put_bw": ("MPI_Put Bandwidth Test", "Bandwidth (MB/s)"),
+    "osu_get_bw": ("MPI_Get Bandwidth Test", "Bandwidth (MB/s)"),
+    "osu_acc_latency": ("MPI_Accumulate latency Test", "Latency (us)"),
 }
 # name: (title, datatype, smallest size with a row: one element)
 COLL = {
@@ -41,7 +46,9 @@ ITERS = 5
 
 # Bandwidth runs start at 64 bytes, so that a slow first window on a busy
 # machine cannot print 0.00 MB/s; 32 KiB takes the rendezvous path.
-P2P_SIZES = {"osu_latency": (0, 1024), "osu_bw": (64, 32768), "osu_bibw": (64, 32768)}
+P2P_SIZES = {"osu_latency": (0, 1024), "osu_bw": (64, 32768), "osu_bibw": (64, 32768),
+             "osu_put_latency": (0, 1024), "osu_get_latency": (0, 1024), "osu_acc_latency": (4, 1024),
+             "osu_put_bw": (64, 32768), "osu_get_bw": (64, 32768)}
 COLL_SIZES = (1, 1024)
 
 
@@ -112,7 +119,8 @@ def parse_osu(out, title):
     is the column header."""
     lines = [l for l in out.splitlines() if l.strip()]
     assert lines, "no output"
-    assert lines[0] == f"# OSU MPI {title} (Toro bench)", lines[0]
+    # OSU names one-sided tests "# OSU MPI_Put Latency Test", the others "# OSU MPI Latency Test"
+    assert lines[0] in (f"# OSU MPI {title} (Toro bench)", f"# OSU {title} (Toro bench)"), lines[0]
     comments = [l for l in lines if l.startswith("#")]
     rows = [l for l in lines if not l.startswith("#")]
     assert lines[:len(comments)] == comments, "comment lines after the first row"
@@ -127,7 +135,9 @@ def header_fields(line):
 def check_p2p(name, out):
     title, column = P2P[name]
     comments, rows = parse_osu(out, title)
-    assert "# Datatype: MPI_CHAR." in comments
+    assert ("# Datatype: MPI_INT." if name == "osu_acc_latency" else "# Datatype: MPI_CHAR.") in comments
+    if name.startswith(("osu_put", "osu_get", "osu_acc")):
+        assert "# Window creation: MPI_Win_allocate" in comments and "# Synchronization: MPI_Win_flush" in comments
     assert header_fields(comments[-1]) == ["Size", column], comments[-1]
     assert [int(r[0]) for r in rows] == powers(*P2P_SIZES[name]), out
     for r in rows:

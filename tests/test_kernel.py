@@ -116,7 +116,7 @@ def test_verbose_shows_qemu_and_boot_messages():
     (["--mem", "1M", SELFTEST], "at least 2M"),
     (["--accel", "xen", SELFTEST], "invalid choice"),
     (["--timeout", "-1", SELFTEST], "positive"),
-    (["-n", "2"], "required: IMAGE"),
+    (["-n", "2"], "no IMAGE given"),
     (["/nonexistent/image.elf"], "no such file"),
     (["/bin/true"], "not a Toro image"),
 ])

@@ -236,7 +236,7 @@ def test_unbound_guest_port_is_refused(jobs, images, tmp_path):
     connection closed or reset, and the CONNECT handshake gets no OK."""
     closed_port = free_port()
     path = tmp_path / "v.sock"
-    job, port = echo_job(jobs, images, "--vsock-forward", f"{closed_port}:8", "--vsock-unix", path)
+    job, port = echo_job(jobs, images, "--vsock-forward", f"{closed_port}:8", "--vsock-unix", path, "--vsock-wait", "0")
     with connect(closed_port, timeout=30) as s:
         try:
             data = s.recv(100)
@@ -439,3 +439,69 @@ def test_backend_dying_mid_job_is_reported(jobs, images):
     job.wait_for(r"vsock backend \(toro-vsockd\) exited during the job, killed by signal 9")
     assert "no vsock connection reaches the host" in job.text()
     job.stop()
+
+
+# --- connections that come before the guest listens (issue 11) ---
+
+def connect_when_open(port, timeout=60):
+    """Connects as soon as toro-vsockd listens on the forwarded port (the
+    guest may not have reached listen() yet: that is the point)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connect(port)
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.005)
+
+
+def echo_mib(port, results, i):
+    try:
+        data = os.urandom(1 << 20)
+        with connect_when_open(port) as s:
+            sender = threading.Thread(target=s.sendall, args=(data,))
+            sender.start()
+            got = recv_exactly(s, len(data))
+            sender.join()
+        results[i] = got == data or f"connection {i}: {len(got)} of {len(data)} bytes came back intact"
+    except OSError as e:
+        results[i] = f"connection {i}: {e!r}"
+
+
+def test_16_early_connections_wait_for_the_listener_20_runs(images):
+    """16 clients connect the moment the forwarded port opens, before the
+    guest program listens; each must be held until it does and then echo
+    1 MiB. 20 jobs in a row, so a race shows."""
+    for run in range(20):
+        port = free_port()
+        job = Job("--vsock-forward", f"{port}:7", images["vsock_echo"], "--", "-n", "16")
+        results = [None] * 16
+        threads = [threading.Thread(target=echo_mib, args=(port, results, i)) for i in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        rc = job.wait(120) if all(r is True for r in results) else job.stop()
+        assert results == [True] * 16, f"run {run}: {[r for r in results if r is not True]}\n{job.text()}"
+        assert rc == 0, f"run {run}:\n{job.text()}"
+
+
+def test_a_client_gives_up_after_vsock_wait(images):
+    """Nobody ever listens on guest port 9: the held client is refused
+    after --vsock-wait, not before and not never."""
+    port = free_port()
+    job = Job("--vsock-forward", f"{port}:9", "--vsock-wait", "2", images["vsock_echo"])
+    try:
+        job.wait_for(r"listening on port 7")
+        t0 = time.monotonic()
+        with connect(port, timeout=30) as s:
+            try:
+                data = s.recv(100)
+            except ConnectionResetError:
+                data = b""
+        waited = time.monotonic() - t0
+    finally:
+        job.stop()
+    assert data == b""
+    assert waited >= 1.5, waited

@@ -31,7 +31,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "impl.h"
+#include "coll.h"
 
 enum coll_tag {
 	TAG_BARRIER = 1, TAG_BCAST, TAG_REDUCE, TAG_ALLREDUCE, TAG_GATHER,
@@ -42,7 +42,7 @@ enum coll_tag {
 
 /* ---- argument checks: MPI_SUCCESS or what mpi_err returned ---- */
 
-static int chk_comm(MPI_Comm comm, const char *fn, struct comm **c)
+int chk_comm(MPI_Comm comm, const char *fn, struct comm **c)
 {
 	*c = comm_get(comm);
 	if (!*c)
@@ -52,7 +52,7 @@ static int chk_comm(MPI_Comm comm, const char *fn, struct comm **c)
 
 /* MPI_PROC_NULL and MPI_ROOT are roots of intercommunicator collectives
  * only (MPI-3.1 5.2.2); on an intracommunicator root is a rank. */
-static int chk_root(struct comm *c, const char *fn, int root)
+int chk_root(struct comm *c, const char *fn, int root)
 {
 	if (root < 0 || root >= c->size)
 		return mpi_err(c->handle, MPI_ERR_ROOT, fn,
@@ -61,7 +61,7 @@ static int chk_root(struct comm *c, const char *fn, int root)
 }
 
 /* what: "send ", "receive " or "" (goes before "count"/"datatype"). */
-static int chk_type(struct comm *c, const char *fn, const char *what,
+int chk_type(struct comm *c, const char *fn, const char *what,
 		    int count, MPI_Datatype dt)
 {
 	if (count < 0)
@@ -77,7 +77,7 @@ static int chk_type(struct comm *c, const char *fn, const char *what,
  * callers skip this check where the standard allows it. NULL is also
  * MPI_BOTTOM, which is right with a datatype of absolute addresses, so
  * NULL is refused only when the data would start at address 0 or near. */
-static int chk_ptr(struct comm *c, const char *fn, const char *what,
+int chk_ptr(struct comm *c, const char *fn, const char *what,
 		   const void *buf, int count, MPI_Datatype dt)
 {
 	if (buf == MPI_IN_PLACE)
@@ -89,7 +89,7 @@ static int chk_ptr(struct comm *c, const char *fn, const char *what,
 	return MPI_SUCCESS;
 }
 
-static int chk_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt)
+int chk_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt)
 {
 	if (!op_ok(op))
 		return mpi_err(c->handle, MPI_ERR_OP, fn, "invalid operation");
@@ -101,7 +101,7 @@ static int chk_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt)
 
 /* A counts array (and its displacements, when displs_too) of c->size
  * entries. *any: some count is positive. */
-static int chk_counts(struct comm *c, const char *fn, const char *what,
+int chk_counts(struct comm *c, const char *fn, const char *what,
 		      const int *counts, const int *displs, bool displs_too, bool *any)
 {
 	*any = false;
@@ -118,7 +118,7 @@ static int chk_counts(struct comm *c, const char *fn, const char *what,
 }
 
 /* Reports an error class met while running a collective. */
-static int coll_fail(MPI_Comm comm, int rc, const char *fn)
+int coll_fail(MPI_Comm comm, int rc, const char *fn)
 {
 	if (rc == MPI_SUCCESS)
 		return MPI_SUCCESS;
@@ -141,7 +141,7 @@ static size_t nbytes(int count, MPI_Datatype dt)
 /* Copies the scount elements of st at src into the rcount elements of rt
  * at dst: only data bytes move (type-signature rules, MPI-3.1 3.3), the
  * gaps of dst keep their contents. */
-static int local_copy(const void *src, int scount, MPI_Datatype st,
+int local_copy(const void *src, int scount, MPI_Datatype st,
 		      void *dst, int rcount, MPI_Datatype rt)
 {
 	size_t n = nbytes(scount, st);
@@ -178,7 +178,7 @@ static void data_span(int count, MPI_Datatype dt, MPI_Aint *lo, MPI_Aint *hi)
  * that op_apply and the datatype engine work on it unchanged: sets *base
  * to the address to use as the buffer and returns the block to free
  * (NULL when out of memory). */
-static void *tmp_alloc(int count, MPI_Datatype dt, char **base)
+void *tmp_alloc(int count, MPI_Datatype dt, char **base)
 {
 	MPI_Aint lo, hi;
 	char *p;
@@ -191,28 +191,14 @@ static void *tmp_alloc(int count, MPI_Datatype dt, char **base)
 
 /* ---- one block per rank ---- */
 
-/* One side of a collective that moves one block per rank: block j is
- * counts[j] (else count) elements of types[j] (else type) at byte offset
- * displs[j] * unit (else j * stride) from buf. A send side is never
- * written through buf. */
-struct blocks {
-	char *buf;
-	int count;
-	const int *counts;
-	MPI_Datatype type;
-	const MPI_Datatype *types;
-	const int *displs;
-	MPI_Aint unit, stride;
-};
-
-static struct blocks blocks_reg(const void *buf, int count, MPI_Datatype dt)
+struct blocks blocks_reg(const void *buf, int count, MPI_Datatype dt)
 {
 	return (struct blocks){ .buf = (char *)buf, .count = count, .type = dt,
 		.stride = (MPI_Aint)count * dtype_extent(dt) };
 }
 
 /* MPI-3.1 5.5: displacements of the v-variants count extents of the type. */
-static struct blocks blocks_v(const void *buf, const int *counts,
+struct blocks blocks_v(const void *buf, const int *counts,
 			      const int *displs, MPI_Datatype dt)
 {
 	return (struct blocks){ .buf = (char *)buf, .counts = counts, .type = dt,
@@ -220,30 +206,30 @@ static struct blocks blocks_v(const void *buf, const int *counts,
 }
 
 /* MPI-3.1 5.8: the displacements of MPI_Alltoallw are in bytes. */
-static struct blocks blocks_w(const void *buf, const int *counts,
+struct blocks blocks_w(const void *buf, const int *counts,
 			      const int *displs, const MPI_Datatype *types)
 {
 	return (struct blocks){ .buf = (char *)buf, .counts = counts,
 		.types = types, .displs = displs, .unit = 1 };
 }
 
-static int blk_count(const struct blocks *b, int j)
+int blk_count(const struct blocks *b, int j)
 {
 	return b->counts ? b->counts[j] : b->count;
 }
 
-static MPI_Datatype blk_type(const struct blocks *b, int j)
+MPI_Datatype blk_type(const struct blocks *b, int j)
 {
 	return b->types ? b->types[j] : b->type;
 }
 
-static char *blk_addr(const struct blocks *b, int j)
+char *blk_addr(const struct blocks *b, int j)
 {
 	return b->buf + (b->displs ? (MPI_Aint)b->displs[j] * b->unit
 				   : (MPI_Aint)j * b->stride);
 }
 
-static size_t blk_bytes(const struct blocks *b, int j)
+size_t blk_bytes(const struct blocks *b, int j)
 {
 	return nbytes(blk_count(b, j), blk_type(b, j));
 }
@@ -251,7 +237,7 @@ static size_t blk_bytes(const struct blocks *b, int j)
 /* A copy of the n blocks of b in a temporary buffer of the same layout
  * (*copy describes it); returns the block to free, NULL when out of
  * memory. */
-static void *blocks_clone(const struct blocks *b, int n, struct blocks *copy)
+void *blocks_clone(const struct blocks *b, int n, struct blocks *copy)
 {
 	MPI_Aint lo = 0, hi = 0, l, h;
 	bool any = false;
@@ -777,7 +763,7 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count,
 
 /* The send side of Gather(v) (significant everywhere but at a root
  * passing MPI_IN_PLACE, MPI-3.1 5.5) and the receive side of Scatter(v). */
-static int chk_side(struct comm *c, const char *fn, const char *what,
+int chk_side(struct comm *c, const char *fn, const char *what,
 		    const void *buf, int count, MPI_Datatype dt, bool in_place)
 {
 	int rc;
@@ -1018,7 +1004,7 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[],
 }
 
 /* The per-block datatypes and buffer of one side of MPI_Alltoallw. */
-static int chk_w_side(struct comm *c, const char *fn, const char *what,
+int chk_w_side(struct comm *c, const char *fn, const char *what,
 		      const void *buf, const int *counts, const int *displs,
 		      const MPI_Datatype *types)
 {
@@ -1065,7 +1051,7 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
 
 /* Common checks of the reduce-scatters and scans: datatype and op, then
  * sendbuf (MPI_IN_PLACE allowed on all ranks) and recvbuf. */
-static int chk_red(struct comm *c, const char *fn, const void *sendbuf,
+int chk_red(struct comm *c, const char *fn, const void *sendbuf,
 		   void *recvbuf, int count, MPI_Datatype dt, MPI_Op op)
 {
 	int rc;
@@ -1106,7 +1092,7 @@ int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 }
 
 /* Checks recvcounts of MPI_Reduce_scatter and sets *total to their sum. */
-static int chk_redscat_counts(struct comm *c, const char *fn, const int *counts,
+int chk_redscat_counts(struct comm *c, const char *fn, const int *counts,
 			      int *total)
 {
 	long sum = 0;

@@ -465,15 +465,59 @@ static int comm_slot(void)
 	return i;
 }
 
+/* Context ids that pending MPI_Comm_idup calls hold (comm_idup.c): a new
+ * communicator takes an id above all of them, so that a blocking creation
+ * between the start and the end of an idup cannot take the idup's id. */
+static int *held;
+static int nheld;
+
+int comm_ctx_propose(void)
+{
+	int p = next_ctx;
+	for (int i = 0; i < nheld; i++)
+		if (held[i] + 2 > p)
+			p = held[i] + 2;
+	return p;
+}
+
+bool comm_ctx_hold(int ctx)
+{
+	if (ctx < next_ctx)
+		return false;
+	for (int i = 0; i < nheld; i++)
+		if (held[i] == ctx)
+			return false;
+	int *t = realloc(held, (size_t)(nheld + 1) * sizeof *t);
+	if (!t)
+		return false;
+	held = t;
+	held[nheld++] = ctx;
+	return true;
+}
+
+void comm_ctx_unhold(int ctx, bool taken)
+{
+	for (int i = 0; i < nheld; i++)
+		if (held[i] == ctx)
+			held[i] = held[--nheld];
+	if (taken && ctx + 2 > next_ctx)
+		next_ctx = ctx + 2;
+}
+
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err)
 {
-	int mine = next_ctx, ctx;
+	int mine = comm_ctx_propose(), ctx;
 	*err = false;
 	if (MPI_Allreduce(&mine, &ctx, 1, MPI_INT, MPI_MAX, parent->handle) != MPI_SUCCESS) {
 		*err = true;
 		return NULL;
 	}
 	next_ctx = ctx + 2;
+	return comm_make(parent, size, world, ctx, err);
+}
+
+struct comm *comm_make(struct comm *parent, int size, const int *world, int ctx, bool *err)
+{
 	int rank = -1;
 	for (int i = 0; i < size; i++)
 		if (world[i] == toro->rank)
@@ -1036,6 +1080,16 @@ static bool topo_copy(struct comm *from, struct comm *to)
 	return true;
 }
 
+int comm_dup_copy(struct comm *from, struct comm *to)
+{
+	int rc = topo_copy(from, to) ? attrs_copy(from, to) : MPI_ERR_NO_MEM;
+	if (rc != MPI_SUCCESS) {
+		attrs_clear(to);
+		comm_destroy(to);
+	}
+	return rc;
+}
+
 /* 6.4.2: same group, new context, the attributes the copy callbacks
  * choose, the topology; the error handler comes with comm_create_from. */
 static int dup(MPI_Comm comm, MPI_Comm *newcomm, const char *func)
@@ -1050,16 +1104,9 @@ static int dup(MPI_Comm comm, MPI_Comm *newcomm, const char *func)
 	struct comm *n = comm_create_from(c, c->size, c->world, &err);
 	if (!n)
 		return create_failed(c, func);
-	if (!topo_copy(c, n))
-		rc = MPI_ERR_NO_MEM;
-	else
-		rc = attrs_copy(c, n);
-	if (rc != MPI_SUCCESS) {
-		attrs_clear(n);
-		comm_destroy(n);
+	if ((rc = comm_dup_copy(c, n)) != MPI_SUCCESS)
 		return mpi_err(comm, rc, func, "%s", rc == MPI_ERR_NO_MEM ? "out of memory"
 			       : "an attribute copy callback failed");
-	}
 	*newcomm = n->handle;
 	return MPI_SUCCESS;
 }

@@ -177,7 +177,8 @@ static int error_text(int code, char *buf)
  * it), so slots are never reused; `refs` counts the user's handles only
  * (create and every get add one, free takes one). */
 struct uerrh {
-	MPI_Comm_errhandler_function *fn;
+	void (*fn)(int *handle, int *code, ...);   /* a comm's or a window's */
+	int kind;                                  /* TORO_KIND_COMM or _WIN */
 	int refs;
 };
 static struct uerrh *uerrh;
@@ -223,20 +224,17 @@ static _Noreturn void die(int status, char *line)
 	_exit(status);
 }
 
-/* Hands error `code` found by `func` on `comm` to the comm's handler;
- * `detail` is the text after the code's name. Returns code. */
-static int raise_error(MPI_Comm comm, int code, const char *func, const char *detail)
+/* Hands error `code` found by `func` to handler e, which belongs to the
+ * communicator or window `handle`; `detail` is the text after the code's
+ * name. Returns code. */
+static int raise_with(MPI_Errhandler e, int handle, int code, const char *func, const char *detail)
 {
-	MPI_Errhandler e = errh_of_comm(comm);
 	if (e == MPI_ERRORS_RETURN)
 		return code;
 	struct uerrh *u = uerrh_get(e);
 	if (u && u->fn) {
-		/* 8.3.1: the handler gets the communicator in use and the code;
-		 * MPI_COMM_NULL means MPI_COMM_WORLD's handler was chosen. */
-		MPI_Comm h = comm_get(comm) ? comm : MPI_COMM_WORLD;
 		int c = code;
-		u->fn(&h, &c);
+		u->fn(&handle, &c);
 		return code;
 	}
 	char name[64], line[MPI_MAX_ERROR_STRING + 256];
@@ -248,6 +246,40 @@ static int raise_error(MPI_Comm comm, int code, const char *func, const char *de
 		n = snprintf(line, sizeof line - 1, "MPI error: %s: %s: %s", func, name, detail);
 	(void)n;
 	die(class_of(code) > 0 ? class_of(code) : MPI_ERR_OTHER, line);
+}
+
+/* 8.3.1: the handler gets the communicator in use and the code;
+ * MPI_COMM_NULL means MPI_COMM_WORLD's handler was chosen. */
+static int raise_error(MPI_Comm comm, int code, const char *func, const char *detail)
+{
+	return raise_with(errh_of_comm(comm), comm_get(comm) ? comm : MPI_COMM_WORLD, code, func, detail);
+}
+
+int mpi_err_errh(MPI_Errhandler e, int handle, int errclass, const char *func, const char *fmt, ...)
+{
+	char detail[MPI_MAX_ERROR_STRING];
+	if (fmt && fmt[0]) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(detail, sizeof detail, fmt, ap);
+		va_end(ap);
+	} else {
+		code_text(errclass, detail, sizeof detail);
+	}
+	return raise_with(e, handle, errclass, func, detail);
+}
+
+bool errh_valid_for(MPI_Errhandler e, int kind)
+{
+	struct uerrh *u = uerrh_get(e);
+	return errh_valid(e) && (!u || u->kind == kind);
+}
+
+void errh_retain(MPI_Errhandler e)
+{
+	struct uerrh *u = uerrh_get(e);
+	if (u)
+		u->refs++;
 }
 
 int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
@@ -264,8 +296,9 @@ int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
 	return raise_error(comm, errclass, func, detail);
 }
 
-/* The common part of MPI_Comm_create_errhandler and MPI_Errhandler_create. */
-static int create_errh(MPI_Comm_errhandler_function *fn, MPI_Errhandler *eh, const char *func)
+/* The common part of MPI_Comm_create_errhandler, MPI_Errhandler_create
+ * and MPI_Win_create_errhandler; kind is what the handler is for. */
+int errh_create(void (*fn)(int *, int *, ...), int kind, MPI_Errhandler *eh, const char *func)
 {
 	if (!mpi_ready(func))
 		return MPI_ERR_OTHER;
@@ -275,7 +308,7 @@ static int create_errh(MPI_Comm_errhandler_function *fn, MPI_Errhandler *eh, con
 	if (!t)
 		return mpi_err(MPI_COMM_NULL, MPI_ERR_NO_MEM, func, "out of memory");
 	uerrh = t;
-	uerrh[nuerrh] = (struct uerrh){fn, 1};
+	uerrh[nuerrh] = (struct uerrh){fn, kind, 1};
 	*eh = TORO_MAKE_HANDLE(TORO_KIND_ERRHANDLER, nuerrh);
 	nuerrh++;
 	return MPI_SUCCESS;
@@ -288,8 +321,8 @@ static int set_errh(MPI_Comm comm, MPI_Errhandler eh, const char *func)
 	struct comm *c = comm_get(comm);
 	if (!c)
 		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, func, "invalid communicator");
-	if (!errh_valid(eh))
-		return mpi_err(comm, MPI_ERR_ARG, func, "invalid error handler");
+	if (!errh_valid_for(eh, TORO_KIND_COMM))
+		return mpi_err(comm, MPI_ERR_ARG, func, "invalid error handler (or one made for windows)");
 	c->errh = eh;
 	return MPI_SUCCESS;
 }
@@ -313,7 +346,7 @@ static int get_errh(MPI_Comm comm, MPI_Errhandler *eh, const char *func)
 
 int MPI_Comm_create_errhandler(MPI_Comm_errhandler_function *fn, MPI_Errhandler *eh)
 {
-	return create_errh(fn, eh, "MPI_Comm_create_errhandler");
+	return errh_create((void (*)(int *, int *, ...))fn, TORO_KIND_COMM, eh, "MPI_Comm_create_errhandler");
 }
 
 int MPI_Comm_set_errhandler(MPI_Comm comm, MPI_Errhandler eh)
@@ -329,7 +362,7 @@ int MPI_Comm_get_errhandler(MPI_Comm comm, MPI_Errhandler *eh)
 /* The MPI-1 names (removed in MPI-3.0, still used by old programs). */
 int MPI_Errhandler_create(MPI_Handler_function *fn, MPI_Errhandler *eh)
 {
-	return create_errh(fn, eh, "MPI_Errhandler_create");
+	return errh_create((void (*)(int *, int *, ...))fn, TORO_KIND_COMM, eh, "MPI_Errhandler_create");
 }
 
 int MPI_Errhandler_set(MPI_Comm comm, MPI_Errhandler eh)

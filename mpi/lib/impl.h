@@ -10,7 +10,10 @@
  *               point-to-point calls, and the coll_* helpers below
  *   datatype.c  datatypes, Pack/Unpack, Get_address, Get_count/elements
  *   op.c        reduction operations
- *   coll.c      blocking collectives
+ *   coll.c      blocking collectives (coll.h: its helpers that nbc_*.c share)
+ *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)
+ *   nbc_build.c, nbc_coll.c, nbc_all.c  the nonblocking collectives
+ *   comm_idup.c MPI_Comm_idup
  *   comm.c      communicators, groups, attributes, names
  *   topo.c      Cartesian topologies, Dims_create, Topo_test
  *   graph.c     graph and distributed graph topologies
@@ -44,6 +47,13 @@ bool mpi_ready(const char *func);
 int mpi_err(MPI_Comm comm, int errclass, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 MPI_Errhandler errh_of_comm(MPI_Comm comm);
+/* The same for an object that is not a communicator (a window): handler
+ * e of object `handle` gets the error (fatal, return, or its function). */
+int mpi_err_errh(MPI_Errhandler e, int handle, int errclass, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+int errh_create(void (*fn)(int *, int *, ...), int kind, MPI_Errhandler *eh, const char *func);
+bool errh_valid_for(MPI_Errhandler e, int kind);  /* predefined, or made for that kind */
+void errh_retain(MPI_Errhandler e);               /* a Get hands out a new reference */
 int err_lastused(void);                 /* the MPI_LASTUSEDCODE attribute */
 /* Notes for callers of mpi_err: an empty fmt means "the class's standard
  * text"; toro->abort_job gets the line without a trailing newline. */
@@ -63,6 +73,7 @@ struct comm {
 	struct graph *graph;   /* MPI_GRAPH and MPI_DIST_GRAPH (graph.c) */
 	char name[MPI_MAX_OBJECT_NAME];
 	void *attrs;           /* comm.c's attribute list */
+	unsigned nbc_seq;      /* nonblocking collectives started (nbc.h) */
 	int refs;              /* whoever keeps a struct comm * beyond a call
 				  (a request) takes one and comm_release()s it;
 				  MPI_Comm_free drops the handle's */
@@ -75,6 +86,17 @@ int comm_finalize_self(void);           /* MPI_Finalize: delete MPI_COMM_SELF's 
  * fresh context id agreed on by all members of parent (collective over
  * parent). Returns NULL when this rank is not in `world`. */
 struct comm *comm_create_from(struct comm *parent, int size, const int *world, bool *err);
+/* The second half of comm_create_from, for an agreed context id ctx. */
+struct comm *comm_make(struct comm *parent, int size, const int *world, int ctx, bool *err);
+/* What MPI_Comm_dup copies (topology, attributes) from `from` to the new
+ * `to`; on failure `to` is freed and the error class returned. */
+int comm_dup_copy(struct comm *from, struct comm *to);
+/* Context ids for MPI_Comm_idup (comm_idup.c): the id this rank proposes
+ * (above all it used or holds); hold ctx for a pending idup (false when
+ * used or held); drop the hold, `taken` when ctx is now in use. */
+int comm_ctx_propose(void);
+bool comm_ctx_hold(int ctx);
+void comm_ctx_unhold(int ctx, bool taken);
 
 /* ---- p2p.c ---- */
 #define TORO_TAG_UB 0x3fffffff             /* the value of the MPI_TAG_UB attribute */
@@ -88,6 +110,7 @@ int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag,
 	      struct comm *c, int coll, MPI_Request *req);
 int p2p_wait(MPI_Request *req, MPI_Status *st);
 int p2p_waitall(int n, MPI_Request *reqs, MPI_Status *sts);
+int p2p_done_request(MPI_Request *req);  /* a request that is complete already */
 /* Blocking helpers for collectives: collective context, no argument checks,
  * return MPI_SUCCESS or an error class (MPI_ERR_TRUNCATE, ...). */
 int coll_send(const void *buf, int count, MPI_Datatype dt, int dest, int tag, struct comm *c);
@@ -102,9 +125,26 @@ int coll_sendrecv(const void *sbuf, int scount, MPI_Datatype sdt, int dest,
 void *p2p_mprobe(struct comm *c, int src, int tag, MPI_Status *st);
 int p2p_mrecv(void *msg, void *buf, int count, MPI_Datatype dt, struct comm *c, MPI_Request *req);
 void p2p_wait_event(void);
+/* For nbc.c: a request of the collective kind, active until
+ * p2p_coll_done(r, error class); returns r (opaque) and sets *h. */
+void *p2p_coll_request(struct comm *c, MPI_Request *h);
+void p2p_coll_done(void *r, int err);
+/* Completes *req if it is done, without making progress: *done, and the
+ * request's error class. */
+int p2p_poll(MPI_Request *req, bool *done);
+/* Receives completed so far: nbc.c advances its schedules again when a
+ * receive completed while it was advancing one. */
+extern unsigned p2p_delivered;
+/* A send of req waits for a receiver that has now finished. */
+bool p2p_wakes(MPI_Request req);
 /* Status fields for the library's own use: the count is kept in bytes. */
 void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled);
 int64_t status_bytes(const MPI_Status *st);
+
+/* ---- nbc.c ---- */
+extern int nbc_nactive;                /* schedules started and not finished */
+void nbc_progress(void);               /* advances them (called by progress()) */
+bool nbc_ready(void);                  /* one of them has a send to finish */
 
 /* ---- datatype.c ---- */
 bool dtype_ok(MPI_Datatype dt);         /* a valid handle (builtin or live), not MPI_DATATYPE_NULL */

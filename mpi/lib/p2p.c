@@ -17,7 +17,7 @@
 #include "impl.h"
 
 enum { MSG_EAGER = 1, MSG_RTS = 2 };
-enum { REQ_SEND = 1, REQ_RECV = 2 };
+enum { REQ_SEND = 1, REQ_RECV = 2, REQ_COLL = 3 }; /* REQ_COLL: a schedule of nbc.c */
 enum { MODE_STANDARD = 0, MODE_SYNC = 1, MODE_READY = 2, MODE_BUFFERED = 3 };
 
 struct msg {
@@ -81,6 +81,7 @@ static struct request **table;
 static int table_size;
 static MPI_Request free_list = -1;
 static struct request *free_reqs;
+unsigned p2p_delivered;
 
 /* ---- status ---- */
 
@@ -379,6 +380,7 @@ static void recv_deliver(struct request *r, const struct msg *m, const void *pay
 	status_set(&r->status, m->src, m->tag, r->error, n, false);
 	r->status.MPI_ERROR = r->error;
 	r->complete = true;
+	p2p_delivered++;
 }
 
 static void unexpected_free(struct unexpected *u)
@@ -452,6 +454,8 @@ static void progress(void)
 		push_pending();
 	if (orphans)
 		reap_orphans();
+	if (nbc_nactive)
+		nbc_progress();
 }
 
 static struct unexpected *unexpected_take(struct request *r, bool remove)
@@ -515,7 +519,7 @@ struct wait_set {
 static bool can_progress(void *arg)
 {
 	struct wait_set *w = arg;
-	if (toro->bus_pending() || npending)
+	if (toro->bus_pending() || npending || (nbc_nactive && nbc_ready()))
 		return true;
 	for (int i = 0; i < w->n; i++)
 		if (w->reqs[i] && w->reqs[i]->waits_done && __atomic_load_n(&w->reqs[i]->done, __ATOMIC_ACQUIRE))
@@ -541,7 +545,7 @@ static void wait_one(struct request *r)
 /* Fills *st and retires the request (a persistent one becomes inactive). */
 static int finish(struct request *r, MPI_Request *h, MPI_Status *st)
 {
-	int err = r->kind == REQ_RECV ? r->error : MPI_SUCCESS;
+	int err = r->kind != REQ_SEND ? r->error : MPI_SUCCESS;
 	if (st != MPI_STATUS_IGNORE) {
 		int e = st->MPI_ERROR;
 		*st = r->status;
@@ -561,6 +565,22 @@ static void empty_status(MPI_Status *st)
 	status_set(st, MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_SUCCESS, 0, false);
 	if (st != MPI_STATUS_IGNORE)
 		st->MPI_ERROR = MPI_SUCCESS;
+}
+
+/* A request that is already complete, for the request forms of RMA
+ * (MPI_Rput ...), whose operations finish inside the call. */
+int p2p_done_request(MPI_Request *req)
+{
+	struct request *r = req_alloc();
+	if (!r || req_handle(r) == MPI_REQUEST_NULL) {
+		free(r);
+		return MPI_ERR_NO_MEM;
+	}
+	r->kind = REQ_SEND;
+	r->active = r->complete = true;
+	empty_status(&r->status);
+	*req = r->handle;
+	return MPI_SUCCESS;
 }
 
 /* ---- argument checks ---- */
@@ -669,6 +689,45 @@ int p2p_irecv(void *buf, int count, MPI_Datatype dt, int src, int tag, struct co
 	recv_start(r);
 	*req = req_handle(r);
 	return *req == MPI_REQUEST_NULL ? MPI_ERR_NO_MEM : MPI_SUCCESS;
+}
+
+void *p2p_coll_request(struct comm *c, MPI_Request *h)
+{
+	struct request *r = req_alloc();
+	if (!r)
+		return NULL;
+	fill(r, REQ_COLL, NULL, 0, MPI_BYTE, MPI_PROC_NULL, 0, c, 1, MODE_STANDARD);
+	hold_dt(r);
+	r->active = true;
+	*h = req_handle(r);
+	if (*h == MPI_REQUEST_NULL) {
+		req_release(r);
+		return NULL;
+	}
+	return r;
+}
+
+/* MPI-3.1 5.12: the status of a completed collective is empty. */
+void p2p_coll_done(void *req, int err)
+{
+	struct request *r = req;
+	status_set(&r->status, MPI_ANY_SOURCE, MPI_ANY_TAG, err, 0, false);
+	r->status.MPI_ERROR = err;
+	r->error = err;
+	r->complete = true;
+}
+
+int p2p_poll(MPI_Request *req, bool *done)
+{
+	struct request *r = req_get(*req);
+	*done = !r || req_done(r);
+	return r && *done ? finish(r, req, MPI_STATUS_IGNORE) : MPI_SUCCESS;
+}
+
+bool p2p_wakes(MPI_Request req)
+{
+	struct request *r = req_get(req);
+	return r && r->waits_done && __atomic_load_n(&r->done, __ATOMIC_ACQUIRE);
 }
 
 int p2p_wait(MPI_Request *req, MPI_Status *st)
@@ -971,6 +1030,14 @@ int MPI_Startall(int n, MPI_Request reqs[])
 
 /* ---- completion calls ---- */
 
+/* What the error of a completed request was about. */
+static const char *err_text(int err)
+{
+	if (err == MPI_ERR_TRUNCATE)
+		return "message truncated";
+	return err == MPI_ERR_NO_MEM ? "out of memory" : "the collective operation failed";
+}
+
 /* A handle that a completion call may be given: MPI_REQUEST_NULL, an
  * inactive persistent request (both complete at once, with an empty
  * status), or an active one. */
@@ -1003,7 +1070,7 @@ int MPI_Wait(MPI_Request *req, MPI_Status *st)
 	wait_one(r);
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Wait", "message truncated") : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Wait", "%s", err_text(err)) : MPI_SUCCESS;
 }
 
 int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
@@ -1028,7 +1095,7 @@ int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
 	}
 	MPI_Comm comm = r->comm_handle;
 	err = finish(r, req, st);
-	return err ? mpi_err(comm, err, "MPI_Test", "message truncated") : MPI_SUCCESS;
+	return err ? mpi_err(comm, err, "MPI_Test", "%s", err_text(err)) : MPI_SUCCESS;
 }
 
 /* Completes every request; per-request errors go to the statuses and the
@@ -1146,7 +1213,7 @@ static int complete_any(const char *fn, int n, MPI_Request reqs[], int *index, i
 				*index = i;
 				MPI_Comm comm = rs[i]->comm_handle;
 				int err = finish(rs[i], &reqs[i], st);
-				return err ? mpi_err(comm, err, fn, "message truncated") : MPI_SUCCESS;
+				return err ? mpi_err(comm, err, fn, "%s", err_text(err)) : MPI_SUCCESS;
 			}
 		}
 		if (!block) {
@@ -1213,7 +1280,7 @@ int MPI_Request_free(MPI_Request *req)
 	*req = MPI_REQUEST_NULL;
 	if (!r->active || req_done(r)) {
 		req_release(r);
-	} else if (r->kind == REQ_SEND) {
+	} else if (r->kind != REQ_RECV) {
 		r->next = orphans;
 		orphans = r;
 		reap_orphans();

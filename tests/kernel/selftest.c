@@ -292,7 +292,7 @@ static void run_in_thread(void (*fn)(void *))
 
 void toro_main(void)
 {
-	const char *mode = kernel_argc > 0 ? kernel_argv[0] : "all";
+	const char *mode = kernel_argc > 1 ? kernel_argv[1] : "all"; /* [0] is the name */
 	bool ok;
 	if (strcmp(mode, "null") == 0)
 		run_in_thread(null_deref);
@@ -311,12 +311,12 @@ void toro_main(void)
 		cli();
 		__asm__ volatile("lidt %0; int3" ::"m"(empty));
 	} else if (strcmp(mode, "args") == 0) {
-		for (int i = 0; i < kernel_argc; i++)
-			kprintf("arg %d [%s]\n", i, kernel_argv[i]);
+		for (int i = 1; i < kernel_argc; i++)
+			kprintf("arg %d [%s]\n", i - 1, kernel_argv[i]);
 		job_exit(0);
 	}
-	else if (strcmp(mode, "exit") == 0 && kernel_argc > 1) {
-		long status = parse_long(kernel_argv[1], &ok);
+	else if (strcmp(mode, "exit") == 0 && kernel_argc > 2) {
+		long status = parse_long(kernel_argv[2], &ok);
 		kprintf("exiting with status %ld\n", status);
 		job_exit(status);
 	} else if (strcmp(mode, "all") == 0) {

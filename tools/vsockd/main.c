@@ -35,6 +35,9 @@ static const char usage[] =
 	"  --forward HOSTPORT:P  TCP 127.0.0.1:HOSTPORT is guest port P (repeatable)\n"
 	"  --connect P:HOST:PORT a guest connecting to CID 2 port P reaches TCP\n"
 	"                        HOST:PORT (repeatable; takes precedence over PATH_P)\n"
+	"  --listen-wait MS      a host client whose guest port has no listener yet\n"
+	"                        (the guest answers RST) is held and asked again until\n"
+	"                        MS milliseconds after it came (default 0: refused at once)\n"
 	"  --verbose             log vhost-user messages and connection events\n"
 	"  --help                this text\n";
 
@@ -127,6 +130,7 @@ static void parse_args(int argc, char **argv)
 		{ "uds-path", required_argument, NULL, 'u' },
 		{ "forward", required_argument, NULL, 'f' },
 		{ "connect", required_argument, NULL, 'C' },
+		{ "listen-wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -140,6 +144,7 @@ static void parse_args(int argc, char **argv)
 		case 'u': opt.uds_path = optarg; break;
 		case 'f': add_forward(optarg); break;
 		case 'C': add_connect(optarg); break;
+		case 'w': opt.listen_wait_ms = number(optarg, 0, 86400000, "--listen-wait"); break;
 		case 'v': opt.verbose = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		case ':': bad_usage("option '%s' needs an argument", argv[optind - 1]); break;

@@ -225,7 +225,7 @@ static uint32_t conn_send_one(struct conn *c, struct chain *ch)
 		c->ctrl &= ~ctrls[i].bit;
 		uint32_t flags = ctrls[i].op == OP_SHUTDOWN ? c->shut_flags : 0;
 		put_hdr(ch, c->host_port, c->guest_port, ctrls[i].op, flags, 0, c);
-		if (ctrls[i].op == OP_REQUEST)
+		if (ctrls[i].op == OP_REQUEST && now_ms() + REQUEST_TIMEOUT_MS > c->wait_until)
 			c->deadline = now_ms() + REQUEST_TIMEOUT_MS;
 		return HDR_SIZE;
 	}
@@ -393,6 +393,17 @@ static void on_shutdown(struct conn *c, uint32_t flags)
 	maybe_shut_host_write(c);
 }
 
+/* The guest refused a host client's REQUEST (RST: nothing listens on the
+ * port yet, typically because the program has not reached listen()).
+ * Ask again in 5, 10, 20 ... 100 ms until wait_until; the deadline then
+ * resets the connection. */
+static void request_later(struct conn *c)
+{
+	c->retry_ms = c->retry_ms ? (c->retry_ms * 2 > 100 ? 100 : c->retry_ms * 2) : 5;
+	c->retry_at = now_ms() + c->retry_ms;
+	c->deadline = c->wait_until;
+}
+
 /* A packet for an existing connection. */
 static void conn_packet(struct conn *c, const struct vsock_hdr *h, const struct chain *ch)
 {
@@ -406,7 +417,9 @@ static void conn_packet(struct conn *c, const struct vsock_hdr *h, const struct 
 		break;
 	case OP_RST:
 		log_v("%s: RST from the guest", conn_name(c));
-		if (c->state == S_REQUEST)
+		if (c->state == S_REQUEST && now_ms() < c->wait_until)
+			request_later(c);        /* no listener yet: ask again */
+		else if (c->state == S_REQUEST)
 			conn_destroy(c);         /* nobody listens: close without OK */
 		else
 			conn_close_host(c);
@@ -515,7 +528,8 @@ void conn_start_request(struct conn *c, uint32_t guest_port)
 	conn_set_ports(c, conn_alloc_port(guest_port), guest_port);
 	c->state = S_REQUEST;
 	c->ctrl |= CTRL_REQUEST;
-	c->deadline = 0;             /* set once the REQUEST is out */
+	c->wait_until = opt.listen_wait_ms ? now_ms() + opt.listen_wait_ms : 0;
+	c->deadline = c->wait_until; /* and once the REQUEST is out */
 	sq_add(c);
 	conn_update_events(c);
 	log_v("%s: REQUEST to the guest", conn_name(c));
@@ -562,8 +576,13 @@ void vsock_timers(uint64_t now)
 	struct conn *next;
 	for (struct conn *c = conn_first(); c; c = next) {
 		next = c->next;
-		if (c->retry_at && now >= c->retry_at)
+		if (c->retry_at && now >= c->retry_at && c->state == S_REQUEST) {
+			c->retry_at = 0;
+			c->ctrl |= CTRL_REQUEST;
+			sq_add(c);
+		} else if (c->retry_at && now >= c->retry_at) {
 			host_retry_connect(c);
+		}
 		if (c->dead || !c->deadline || now < c->deadline)
 			continue;
 		switch (c->state) {
@@ -587,9 +606,19 @@ void vsock_timers(uint64_t now)
 void vsock_reset_all(const char *why)
 {
 	if (nconns)
-		log_v("%s: closing %d host connections", why, nconns);
-	while (conn_first())
-		conn_destroy(conn_first());
+		log_v("%s: closing the host connections not waiting for a listener", why);
+	struct conn *next;
+	for (struct conn *c = conn_first(); c; c = next) {
+		next = c->next;
+		if (c->state == S_REQUEST && now_ms() < c->wait_until) {
+			c->ctrl = CTRL_REQUEST;  /* the new device hears it again */
+			c->deadline = c->wait_until;
+			c->retry_at = 0;
+			sq_add(c);
+		} else {
+			conn_destroy(c);
+		}
+	}
 	cq_head = cq_len = 0;
 	tx_blocked = false;
 }

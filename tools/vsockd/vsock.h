@@ -83,7 +83,11 @@ struct conn {
 	bool hashed, dead;
 	uint32_t events;         /* epoll interest now registered (0: none) */
 	uint64_t deadline;       /* state timeout (ms, 0: none) */
-	uint64_t retry_at;       /* S_HOST_CONNECT to a Unix socket: retry time */
+	uint64_t retry_at;       /* S_HOST_CONNECT to a Unix socket, or S_REQUEST
+				    refused by the guest: retry time */
+	uint64_t wait_until;     /* S_REQUEST from a host client: ask again after
+				    an RST until then (--listen-wait) */
+	uint64_t retry_ms;       /* the next S_REQUEST retry's delay */
 
 	/* host -> guest (virtio 1.2 5.10.6.3: the guest's credit) */
 	uint32_t peer_buf_alloc, peer_fwd_cnt, tx_cnt;

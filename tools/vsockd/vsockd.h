@@ -38,6 +38,7 @@ struct options {
 	const char *uds_path;
 	uint64_t guest_cid;
 	bool verbose;
+	uint64_t listen_wait_ms;  /* --listen-wait: how long a host client waits for a guest listener */
 	struct forward *forwards;
 	int nforwards;
 	struct connect_map *connects;

@@ -1,0 +1,17 @@
+/* OSU-style MPI_Put latency: one put of each size, then MPI_Win_flush. */
+#include "osu_rma.h"
+
+static void one(struct rma_bench *r, long n)
+{
+	MPI_Put(r->origin, n, MPI_CHAR, 1, 0, n, MPI_CHAR, r->win);
+	MPI_Win_flush(1, r->win);
+}
+
+int main(int argc, char **argv)
+{
+	struct rma_bench r;
+	rma_init(&r, &argc, &argv, "osu_put_latency", "Put Latency Test", "MPI_CHAR", "Latency (us)", 1 << 22);
+	for (long n = r.b.o.min_size; n <= r.b.o.max_size; n = bench_next(n))
+		bench_p2p_row(&r.b, n, rma_time(&r, n, one) * 1e6);
+	return rma_finish(&r);
+}
