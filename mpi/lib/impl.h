@@ -22,6 +22,8 @@
  *   topo.c      Cartesian topologies, Dims_create, Topo_test
  *   graph.c     graph and distributed graph topologies
  *   neighbor.c  blocking neighborhood collectives
+ *   mprobe.c    matched probes and receives (the matching is p2p.c's)
+ *   handles.c   Fortran conversions of requests, statuses, messages
  *   unsupported.c  the MPI-3.1 functions not implemented yet
  */
 #pragma once
@@ -181,6 +183,14 @@ int p2p_gen_request(void *state, MPI_Request *req);
 int p2p_gen_complete(MPI_Request req);
 int grequest_done(void *state, MPI_Status *st, bool release);
 int grequest_cancel(void *state, bool complete);
+/* Matched probes (mprobe.c): p2p_mprobe takes the first arrived message
+ * matching (src, tag) on c's point-to-point context out of matching
+ * (NULL if none; *st gets source, tag, size); p2p_mrecv receives such a
+ * message into a request that is already complete. p2p_wait_event
+ * halts until a message may have arrived. */
+void *p2p_mprobe(struct comm *c, int src, int tag, MPI_Status *st);
+int p2p_mrecv(void *msg, void *buf, int count, MPI_Datatype dt, struct comm *c, MPI_Request *req);
+void p2p_wait_event(void);
 /* For nbc.c: a request of the collective kind, active until
  * p2p_coll_done(r, error class); returns r (opaque) and sets *h. */
 void *p2p_coll_request(struct comm *c, MPI_Request *h);

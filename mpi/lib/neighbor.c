@@ -1,13 +1,14 @@
-/* Blocking neighborhood collectives (MPI-3.1 7.6): Neighbor_allgather(v)
- * and Neighbor_alltoall(v,w) on Cartesian, graph and distributed graph
- * communicators.
+/* Neighborhood collectives (MPI-3.1 7.6, 7.7): Neighbor_allgather(v) and
+ * Neighbor_alltoall(v,w) and their nonblocking I-forms on Cartesian,
+ * graph and distributed graph communicators.
  *
  * Each call posts one receive per in-neighbor and one send per
- * out-neighbor on the collective context and waits for all of them.
+ * out-neighbor on the collective context and waits for all of them; an
+ * I-form makes that one round of a schedule (nbc.h).
  * MPI_PROC_NULL neighbors (off the edge of a non-periodic Cartesian
  * dimension) move nothing: their receive blocks stay untouched. */
 #include <stdlib.h>
-#include "impl.h"
+#include "nbc.h"
 
 /* Above coll.c's tags; a Cartesian block adds its index (toro_nbr_tag). */
 #define TAG_NEIGHBOR 64
@@ -195,6 +196,36 @@ static int nbr_run(struct nbr *x, const char *fn, const void *sbuf, const void *
 	return MPI_SUCCESS;
 }
 
+/* The nonblocking form: checks the blocks, then makes them one round of
+ * a schedule. The schedule has one tag and messages between two ranks
+ * match in order, so a Cartesian rank that is both neighbors of a
+ * dimension must send its +1 block first (it arrives in the receiver's
+ * -1 block, which is received first): blocks go out in order k ^ 1. */
+static int nbr_istart(struct nbr *x, const char *fn, const void *sbuf, const void *rbuf, MPI_Request *req)
+{
+	struct comm *c = x->c;
+	int rc;
+	if (!req)
+		rc = mpi_err(c->handle, MPI_ERR_ARG, fn, "NULL request pointer");
+	else if (!(rc = chk_side(x, fn, "send ", x->sb, x->nout, sbuf)))
+		rc = chk_side(x, fn, "receive ", x->rb, x->nin, rbuf);
+	if (rc) {
+		nbr_free(x);
+		return rc;
+	}
+	struct nbc_sched *s = nbc_new(c);
+	for (int j = 0; s && j < x->nin; j++)
+		nbc_recv(s, x->rb[j].p, x->rb[j].n, x->rb[j].t, x->in[j]);
+	for (int k = 0; s && k < x->nout; k++) {
+		int b = c->topo == MPI_CART ? k ^ 1 : k;
+		nbc_send(s, x->sb[b].p, x->sb[b].n, x->sb[b].t, x->out[b]);
+	}
+	if (s)
+		nbc_round(s);
+	nbr_free(x);
+	return nbc_begin(s, req, c->handle, fn);
+}
+
 /* The same block for every out-neighbor: the allgathers' send side. */
 static void same_blocks(struct blk *b, int nb, const void *buf, int n, MPI_Datatype t)
 {
@@ -305,4 +336,83 @@ int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MP
 		return rc;
 	}
 	return nbr_run(&x, __func__, sendbuf, recvbuf);
+}
+
+/* ---- the nonblocking forms (7.7) ---- */
+
+int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
+	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+}
+
+int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			    void *recvbuf, const int recvcounts[], const int displs[],
+			    MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	if ((rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, displs, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+}
+
+int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	reg_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
+	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+}
+
+int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	if ((rc = v_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtype)) ||
+	    (rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+}
+
+int MPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
+			   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+			    MPI_Request *request)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, __func__, &x);
+	if (rc)
+		return rc;
+	if ((rc = w_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtypes)) ||
+	    (rc = w_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtypes))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
 }

@@ -1388,6 +1388,45 @@ int MPI_Iprobe(int src, int tag, MPI_Comm comm, int *flag, MPI_Status *st)
 	return probe("MPI_Iprobe", src, tag, comm, flag, st, false);
 }
 
+/* ---- matched probes: the hooks of mprobe.c ---- */
+
+/* 3.8.2: the first unexpected message that a receive (src, tag) on c
+ * would match, taken out of matching so that no other receive gets it;
+ * NULL when none has arrived. *st gets its source, tag and size. */
+void *p2p_mprobe(struct comm *c, int src, int tag, MPI_Status *st)
+{
+	struct request key;
+	memset(&key, 0, sizeof key);
+	fill(&key, REQ_RECV, NULL, 0, MPI_BYTE, src, tag, c, 0, MODE_STANDARD);
+	progress();
+	struct unexpected *u = unexpected_take(&key, true);
+	if (u)
+		status_set(st, u->m.src, u->m.tag, 0, u->m.bytes, false);
+	return u;
+}
+
+void p2p_wait_event(void)
+{
+	wait_for_event(NULL, 0);
+}
+
+/* Receives a message p2p_mprobe took into a request that is complete
+ * already (the data is here or in the sender's memory). */
+int p2p_mrecv(void *msg, void *buf, int count, MPI_Datatype dt, struct comm *c, MPI_Request *req)
+{
+	struct unexpected *u = msg;
+	struct request *r = req_alloc();
+	if (!r)
+		return MPI_ERR_NO_MEM;
+	fill(r, REQ_RECV, buf, count, dt, u->m.src, u->m.tag, c, 0, MODE_STANDARD);
+	hold_dt(r);
+	r->active = true;
+	recv_deliver(r, &u->m, u->payload);
+	unexpected_free(u);
+	*req = req_handle(r);
+	return *req == MPI_REQUEST_NULL ? MPI_ERR_NO_MEM : MPI_SUCCESS;
+}
+
 /* ---- buffered mode ---- */
 
 int MPI_Buffer_attach(void *buf, int size)

@@ -2,8 +2,8 @@
  * 7.5.4) and their queries: MPI_Graph_create (a ring over all ranks and
  * a smaller graph that leaves a rank out), Graphdims_get, Graph_get,
  * Graph_neighbors(_count), Graph_map, Cart_map, Topo_test on every kind,
- * the topology kept by MPI_Comm_dup, Dist_graph_create_adjacent weighted
- * and MPI_UNWEIGHTED, Dist_graph_create with edges given by other ranks
+ * the topology kept by MPI_Comm_dup and MPI_Comm_idup,
+ * Dist_graph_create_adjacent weighted and MPI_UNWEIGHTED, Dist_graph_create with edges given by other ranks
  * (compared as sorted multisets: their order is the implementation's),
  * and MPI_ERR_TOPOLOGY for queries of the wrong kind.
  *
@@ -74,6 +74,11 @@ static void test_graph(void)
         CHECK(MPI_Graph_map(W, wsize, index, edges, &newrank) == MPI_SUCCESS && newrank == wrank);
         check_ring(g, wsize);
         CHECK(MPI_Comm_dup(g, &d) == MPI_SUCCESS);
+        check_ring(d, wsize);
+        MPI_Comm_free(&d);
+        MPI_Request rq;
+        CHECK(MPI_Comm_idup(g, &d, &rq) == MPI_SUCCESS);
+        MPI_Wait(&rq, MPI_STATUS_IGNORE);
         check_ring(d, wsize);
         MPI_Comm_free(&d);
         MPI_Comm_free(&g);

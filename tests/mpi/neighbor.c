@@ -21,6 +21,24 @@
 
 #include "harness.h"
 
+/* tests/mpi/ineighbor.c includes this file with NEIGHBOR_NONBLOCKING: the
+ * same checks of the I-forms (7.7), each completed by an MPI_Test loop. */
+#ifdef NEIGHBOR_NONBLOCKING
+#define PROG "ineighbor"
+static MPI_Request nb_req;
+static int nb_done(int rc)
+{
+    int flag = 0;
+    while (rc == MPI_SUCCESS && !flag)
+        rc = MPI_Test(&nb_req, &flag, MPI_STATUS_IGNORE);
+    return rc;
+}
+#define NB(call, ...) nb_done(MPI_Ineighbor_##call(__VA_ARGS__, &nb_req))
+#else
+#define PROG "neighbor"
+#define NB(call, ...) MPI_Neighbor_##call(__VA_ARGS__)
+#endif
+
 #define W MPI_COMM_WORLD
 #define MAXN 16          /* neighbors at most */
 #define SENTINEL (-1)
@@ -115,7 +133,7 @@ static void run_allgather(const struct topo *t, int me)
 {
     int sb[2] = {value(me, 0, 0), value(me, 0, 1)}, rb[2 * MAXN];
     fill(rb, 2 * MAXN, SENTINEL);
-    CHECK(MPI_Neighbor_allgather(sb, 2, MPI_INT, rb, 2, MPI_INT, t->comm) == MPI_SUCCESS);
+    CHECK(NB(allgather, sb, 2, MPI_INT, rb, 2, MPI_INT, t->comm) == MPI_SUCCESS);
     for (int j = 0; j < t->nin; j++)
         check_block(t, "allgather", rb + 2 * j, 2, j, 0);
 
@@ -128,7 +146,7 @@ static void run_allgather(const struct topo *t, int me)
         at += rc[jj] + 1;
     }
     fill(rv, 4 * MAXN, SENTINEL);
-    CHECK(MPI_Neighbor_allgatherv(sb, 1 + me % 2, MPI_INT, rv, rc, dis, MPI_INT, t->comm) == MPI_SUCCESS);
+    CHECK(NB(allgatherv, sb, 1 + me % 2, MPI_INT, rv, rc, dis, MPI_INT, t->comm) == MPI_SUCCESS);
     for (int j = 0; j < t->nin; j++) {
         check_block(t, "allgatherv", rv + dis[j], rc[j], j, 0);
         CHECKF(rv[dis[j] + rc[j]] == SENTINEL, "allgatherv on %s: gap after block %d written", t->name, j);
@@ -142,7 +160,7 @@ static void run_alltoall(const struct topo *t, int me)
         for (int e = 0; e < 2; e++)
             sb[2 * k + e] = value(me, k, e);
     fill(rb, 2 * MAXN, SENTINEL);
-    CHECK(MPI_Neighbor_alltoall(sb, 2, MPI_INT, rb, 2, MPI_INT, t->comm) == MPI_SUCCESS);
+    CHECK(NB(alltoall, sb, 2, MPI_INT, rb, 2, MPI_INT, t->comm) == MPI_SUCCESS);
     for (int j = 0; j < t->nin; j++)
         check_block(t, "alltoall", rb + 2 * j, 2, j, block_of(t, j));
 
@@ -160,7 +178,7 @@ static void run_alltoall(const struct topo *t, int me)
         at += rc[j] + 1;
     }
     fill(rv, 4 * MAXN, SENTINEL);
-    CHECK(MPI_Neighbor_alltoallv(sv, sc, sd, MPI_INT, rv, rc, rd, MPI_INT, t->comm) == MPI_SUCCESS);
+    CHECK(NB(alltoallv, sv, sc, sd, MPI_INT, rv, rc, rd, MPI_INT, t->comm) == MPI_SUCCESS);
     for (int j = 0; j < t->nin; j++)
         check_block(t, "alltoallv", rv + rd[j], rc[j], j, block_of(t, j));
 
@@ -180,7 +198,7 @@ static void run_alltoall(const struct topo *t, int me)
         rdw[j] = (MPI_Aint)(3 * (t->nin - 1 - j) * sizeof(int));
     }
     fill(rv, 4 * MAXN, SENTINEL);
-    CHECK(MPI_Neighbor_alltoallw(sb, scw, sdw, st, rv, rcw, rdw, rt, t->comm) == MPI_SUCCESS);
+    CHECK(NB(alltoallw, sb, scw, sdw, st, rv, rcw, rdw, rt, t->comm) == MPI_SUCCESS);
     for (int j = 0; j < t->nin; j++) {
         const int *p = (const int *)((const char *)rv + rdw[j]);
         check_block(t, "alltoallw", p, 2, j, block_of(t, j));
@@ -214,7 +232,7 @@ static void test_errors(void)
     begin("no_topology");
     int x = 0, y = 0, cls = -1;
     MPI_Comm_set_errhandler(W, MPI_ERRORS_RETURN);
-    int rc = MPI_Neighbor_allgather(&x, 1, MPI_INT, &y, 1, MPI_INT, W);
+    int rc = NB(allgather, &x, 1, MPI_INT, &y, 1, MPI_INT, W);
     MPI_Error_class(rc, &cls);
     CHECK(rc != MPI_SUCCESS);
 #ifndef OPEN_MPI    /* Open MPI 4.1 says MPI_ERR_INTERN */
@@ -231,7 +249,7 @@ int main(int argc, char **argv)
     MPI_Comm_size(W, &wsize);
     if (wsize > 64) {
         if (wrank == 0)
-            printf("neighbor: at most 64 ranks\n");
+            printf("%s: at most 64 ranks\n", PROG);
         MPI_Finalize();
         return 1;
     }
@@ -252,9 +270,20 @@ int main(int argc, char **argv)
     int dst[2] = {(wrank + 1) % wsize, (wrank + 2) % wsize}, w[2] = {1, 2};
     MPI_Dist_graph_create_adjacent(W, 2, src, w, 2, dst, w, MPI_INFO_NULL, 0, &t[3].comm);
     for (int i = 0; i < 4; i++) {
+#if defined(OPEN_MPI) && defined(NEIGHBOR_NONBLOCKING)
+        /* Open MPI 4.1's I-forms (libnbc) pair the blocks of a rank that is
+         * both neighbors of a periodic dimension k-th with k-th, unlike its
+         * blocking forms and Toro, and then truncate in alltoallv: the
+         * periodic grid (at 1-4 ranks it always has a dimension of 1 or 2)
+         * is left out of the reference run. */
+        if (i == 0) {
+            MPI_Comm_free(&t[i].comm);
+            continue;
+        }
+#endif
         run(&t[i]);
         MPI_Comm_free(&t[i].comm);
     }
     test_errors();
-    return finish("neighbor");
+    return finish(PROG);
 }

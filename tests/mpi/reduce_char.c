@@ -3,7 +3,7 @@
  * MPI_CHAR with MPI_SUM): Reduce, Allreduce and Reduce_local with SUM,
  * PROD, MIN, MAX, BAND, BOR, BXOR, LAND, LOR, LXOR, checked against the
  * same loops done locally in char and wchar_t arithmetic. Open MPI 4.1
- * rejects MPI_WCHAR (MPICH and Toro accept it), so the MPI_WCHAR test is
+ * rejects MPI_WCHAR (Toro accepts it), so the MPI_WCHAR test is
  * left out when built against Open MPI.
  *
  * Prints "ok <test>" lines and "mpi-test reduce_char: N passed, M failed". */

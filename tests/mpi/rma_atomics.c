@@ -5,7 +5,11 @@
  * spin lock built from Compare_and_swap guarding a read-modify-write done
  * with Get and Put, PSCW with partial groups (a ring) and Win_test,
  * lock/unlock epochs (exclusive and shared) with flush, and the request
- * forms Rput, Rget, Raccumulate, Rget_accumulate.
+ * forms Rput, Rget, Raccumulate, Rget_accumulate; PSCW with one target
+ * exposed to every other rank and on a window of a split communicator
+ * (group ranks are not world ranks); swaps with Get_accumulate and
+ * Fetch_and_op (MPI_REPLACE, MPI_NO_OP); accumulate into a strided
+ * target.
  *
  * Prints "ok <test>" lines and "mpi-test rma_atomics: N passed, M failed". */
 #include <mpi.h>
@@ -230,6 +234,122 @@ static void test_request_forms(void)
     end();
 }
 
+/* Rank 0 exposes to all others at once; each writes its own slot. */
+static void test_pscw_star(void)
+{
+    long *mem;
+    MPI_Win win = make_win(&mem, 64);
+    MPI_Group world, others, root;
+    begin("pscw_one_target_many_origins");
+    MPI_Comm_group(W, &world);
+    int zero = 0;
+    MPI_Group_excl(world, 1, &zero, &others);
+    MPI_Group_incl(world, 1, &zero, &root);
+    if (wrank == 0) {
+        CHECK(MPI_Win_post(others, MPI_MODE_NOSTORE, win) == MPI_SUCCESS);
+        CHECK(MPI_Win_wait(win) == MPI_SUCCESS);
+        for (int r = 1; r < wsize; r++)
+            CHECKF(mem[r] == r * 7, "slot %d: %ld", r, mem[r]);
+    } else {
+        long v = wrank * 7;
+        CHECK(MPI_Win_start(root, 0, win) == MPI_SUCCESS);
+        MPI_Put(&v, 1, MPI_LONG, 0, wrank, 1, MPI_LONG, win);
+        CHECK(MPI_Win_complete(win) == MPI_SUCCESS);
+    }
+    MPI_Group_free(&others);
+    MPI_Group_free(&root);
+    MPI_Group_free(&world);
+    MPI_Win_free(&win);
+    end();
+}
+
+/* A window on the odd or even half of the world: its ranks and group
+ * ranks are not world ranks. */
+static void test_pscw_split(void)
+{
+    MPI_Comm half;
+    MPI_Group g, to, from;
+    long *mem;
+    MPI_Win win;
+    begin("pscw_on_a_split_communicator");
+    MPI_Comm_split(W, wrank % 2, -wrank, &half);       /* reversed order */
+    int r, n;
+    MPI_Comm_rank(half, &r);
+    MPI_Comm_size(half, &n);
+    MPI_Win_allocate(4 * sizeof(long), sizeof(long), MPI_INFO_NULL, half, &mem, &win);
+    mem[0] = -1;
+    MPI_Barrier(half);
+    MPI_Comm_group(half, &g);
+    int next = (r + 1) % n, prev = (r + n - 1) % n;
+    MPI_Group_incl(g, 1, &next, &to);
+    MPI_Group_incl(g, 1, &prev, &from);
+    MPI_Win_post(from, 0, win);
+    MPI_Win_start(to, 0, win);
+    long v = wrank;
+    MPI_Put(&v, 1, MPI_LONG, next, 0, 1, MPI_LONG, win);
+    MPI_Win_complete(win);
+    MPI_Win_wait(win);
+    int wprev;
+    MPI_Group wg;
+    MPI_Comm_group(W, &wg);
+    MPI_Group_translate_ranks(g, 1, &prev, wg, &wprev);
+    CHECKF(mem[0] == wprev, "got %ld from half-rank %d (world %d)", mem[0], prev, wprev);
+    MPI_Group_free(&wg);
+    MPI_Group_free(&to);
+    MPI_Group_free(&from);
+    MPI_Group_free(&g);
+    MPI_Win_free(&win);
+    MPI_Comm_free(&half);
+    end();
+}
+
+static void test_swaps(void)
+{
+    long *mem, old = -1, mine = wrank + 1, peek = -1, z = 0;
+    MPI_Win win = make_win(&mem, 1);
+    begin("swap_with_replace_and_peek_with_no_op");
+    MPI_Win_lock_all(0, win);
+    MPI_Fetch_and_op(&mine, &old, MPI_LONG, 0, 0, MPI_REPLACE, win);   /* an atomic swap */
+    MPI_Win_flush(0, win);
+    MPI_Win_unlock_all(win);
+    long *olds = malloc(sizeof(long) * wsize);
+    MPI_Allgather(&old, 1, MPI_LONG, olds, 1, MPI_LONG, W);
+    MPI_Win_lock_all(0, win);
+    MPI_Fetch_and_op(&z, &peek, MPI_LONG, 0, 0, MPI_NO_OP, win);
+    MPI_Win_unlock_all(win);
+    /* the swaps form one chain: 0 and every value but the last one swapped in appear once */
+    long seen = 0;
+    for (int i = 0; i < wsize; i++)
+        seen += olds[i];
+    CHECKF(seen + peek == (long)wsize * (wsize + 1) / 2, "olds sum %ld, last %ld", seen, peek);
+    CHECK(peek >= 1 && peek <= wsize);
+    free(olds);
+    MPI_Win_free(&win);
+    end();
+}
+
+/* MPI_SUM of 4 contiguous ints into every other int of the target. */
+static void test_strided_accumulate(void)
+{
+    long *mem;
+    MPI_Win win = make_win(&mem, 8);
+    MPI_Datatype every_other;
+    begin("accumulate_into_a_strided_target");
+    MPI_Type_vector(4, 1, 2, MPI_LONG, &every_other);
+    MPI_Type_commit(&every_other);
+    long add[4] = {1, 2, 3, 4};
+    MPI_Win_fence(0, win);
+    MPI_Accumulate(add, 4, MPI_LONG, 0, 0, 1, every_other, MPI_SUM, win);
+    MPI_Win_fence(0, win);
+    if (wrank == 0)
+        for (int i = 0; i < 8; i++)
+            CHECKF(mem[i] == (i % 2 ? 0 : (long)wsize * (i / 2 + 1)), "mem[%d] = %ld", i, mem[i]);
+    MPI_Win_fence(MPI_MODE_NOSUCCEED, win);
+    MPI_Type_free(&every_other);
+    MPI_Win_free(&win);
+    end();
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -242,5 +362,9 @@ int main(int argc, char **argv)
     test_pscw_ring();
     test_lock_epochs();
     test_request_forms();
+    test_pscw_star();
+    test_pscw_split();
+    test_swaps();
+    test_strided_accumulate();
     return finish("rma_atomics");
 }
