@@ -75,6 +75,9 @@ static void test_p2p(void)
     if (lrank < rsize)
         MPI_Send(&v, 1, MPI_INT, lrank, 7, ic);
     if (lrank < rsize) {
+        MPI_Status sp;
+        CHECK(MPI_Probe(MPI_ANY_SOURCE, 7, ic, &sp) == MPI_SUCCESS);
+        CHECKF(sp.MPI_SOURCE == lrank, "probe source %d", sp.MPI_SOURCE);
         MPI_Recv(&got, 1, MPI_INT, MPI_ANY_SOURCE, 7, ic, &s1);
         CHECKF(s1.MPI_SOURCE == lrank && got == rworld(lrank), "source %d value %d", s1.MPI_SOURCE, got);
     }
@@ -328,6 +331,18 @@ static void test_dup_split_create(void)
             if (j % 2 == lrank % 2)
                 mx = rworld(j);
         CHECKF(sum == mx, "split allreduce %d, want %d", sum, mx);
+        MPI_Comm_free(&sp);
+    }
+    /* MPI_UNDEFINED: the last local rank takes no part */
+    CHECK(MPI_Comm_split(ic, lrank == lsize - 1 ? MPI_UNDEFINED : 0, 0, &sp) == MPI_SUCCESS);
+    if (lrank == lsize - 1 || rsize == 1) {
+        /* a remote group whose only member said MPI_UNDEFINED leaves nobody */
+        CHECK(sp == MPI_COMM_NULL);
+    } else {
+        int s = -1;
+        MPI_Comm_size(sp, &s);
+        MPI_Comm_remote_size(sp, &rs);
+        CHECKF(s == lsize - 1 && rs == rsize - 1, "undefined split %d %d", s, rs);
         MPI_Comm_free(&sp);
     }
     /* create from the local group's first member only: a 1 x 1 intercomm */
