@@ -264,93 +264,107 @@ static int w_blocks(struct nbr *x, const char *fn, struct blk *b, int nb, const 
 	return MPI_SUCCESS;
 }
 
-/* ---- the MPI functions ---- */
+/* ---- the MPI functions: each builds its blocks once, for the blocking
+ * form (req NULL) and the nonblocking one ---- */
 
-int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+static int neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			bool nb, MPI_Request *req, const char *fn)
 {
 	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
+	int rc = nbr_start(comm, fn, &x);
 	if (rc)
 		return rc;
 	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
 	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
-	return nbr_run(&x, __func__, sendbuf, recvbuf);
+	return nb ? nbr_istart(&x, fn, sendbuf, recvbuf, req) : nbr_run(&x, fn, sendbuf, recvbuf);
+}
+
+static int neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			    void *recvbuf, const int recvcounts[], const int displs[],
+			    MPI_Datatype recvtype, MPI_Comm comm,
+			bool nb, MPI_Request *req, const char *fn)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, fn, &x);
+	if (rc)
+		return rc;
+	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	if ((rc = v_blocks(&x, fn, x.rb, x.nin, recvbuf, recvcounts, displs, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nb ? nbr_istart(&x, fn, sendbuf, recvbuf, req) : nbr_run(&x, fn, sendbuf, recvbuf);
+}
+
+static int neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			bool nb, MPI_Request *req, const char *fn)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, fn, &x);
+	if (rc)
+		return rc;
+	reg_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
+	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
+	return nb ? nbr_istart(&x, fn, sendbuf, recvbuf, req) : nbr_run(&x, fn, sendbuf, recvbuf);
+}
+
+static int neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
+			bool nb, MPI_Request *req, const char *fn)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, fn, &x);
+	if (rc)
+		return rc;
+	if ((rc = v_blocks(&x, fn, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtype)) ||
+	    (rc = v_blocks(&x, fn, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtype))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nb ? nbr_istart(&x, fn, sendbuf, recvbuf, req) : nbr_run(&x, fn, sendbuf, recvbuf);
+}
+
+static int neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
+			   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
+			bool nb, MPI_Request *req, const char *fn)
+{
+	struct nbr x;
+	int rc = nbr_start(comm, fn, &x);
+	if (rc)
+		return rc;
+	if ((rc = w_blocks(&x, fn, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtypes)) ||
+	    (rc = w_blocks(&x, fn, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtypes))) {
+		nbr_free(&x);
+		return rc;
+	}
+	return nb ? nbr_istart(&x, fn, sendbuf, recvbuf, req) : nbr_run(&x, fn, sendbuf, recvbuf);
+}
+
+int MPI_Neighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return neighbor_allgather(sendbuf, sendcount, sendtype,
+			recvbuf, recvcount, recvtype, comm, false, NULL, __func__);
+}
+
+int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
+			    MPI_Request *request)
+{
+	return neighbor_allgather(sendbuf, sendcount, sendtype,
+			recvbuf, recvcount, recvtype, comm, true, request, __func__);
 }
 
 int MPI_Neighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 			    void *recvbuf, const int recvcounts[], const int displs[],
 			    MPI_Datatype recvtype, MPI_Comm comm)
 {
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
-	if ((rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, displs, recvtype))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_run(&x, __func__, sendbuf, recvbuf);
-}
-
-int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
-{
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	reg_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
-	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
-	return nbr_run(&x, __func__, sendbuf, recvbuf);
-}
-
-int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
-			   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
-			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
-{
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	if ((rc = v_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtype)) ||
-	    (rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtype))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_run(&x, __func__, sendbuf, recvbuf);
-}
-
-int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
-			   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
-			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
-{
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	if ((rc = w_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtypes)) ||
-	    (rc = w_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtypes))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_run(&x, __func__, sendbuf, recvbuf);
-}
-
-/* ---- the nonblocking forms (7.7) ---- */
-
-int MPI_Ineighbor_allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
-			   void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
-			    MPI_Request *request)
-{
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
-	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
-	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+	return neighbor_allgatherv(sendbuf, sendcount, sendtype,
+			recvbuf, recvcounts, displs, recvtype, comm, false, NULL, __func__);
 }
 
 int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
@@ -358,29 +372,31 @@ int MPI_Ineighbor_allgatherv(const void *sendbuf, int sendcount, MPI_Datatype se
 			    MPI_Datatype recvtype, MPI_Comm comm,
 			    MPI_Request *request)
 {
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	same_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
-	if ((rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, displs, recvtype))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+	return neighbor_allgatherv(sendbuf, sendcount, sendtype,
+			recvbuf, recvcounts, displs, recvtype, comm, true, request, __func__);
+}
+
+int MPI_Neighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
+			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return neighbor_alltoall(sendbuf, sendcount, sendtype,
+			recvbuf, recvcount, recvtype, comm, false, NULL, __func__);
 }
 
 int MPI_Ineighbor_alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 			  void *recvbuf, int recvcount, MPI_Datatype recvtype, MPI_Comm comm,
 			    MPI_Request *request)
 {
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	reg_blocks(x.sb, x.nout, sendbuf, sendcount, sendtype);
-	reg_blocks(x.rb, x.nin, recvbuf, recvcount, recvtype);
-	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+	return neighbor_alltoall(sendbuf, sendcount, sendtype,
+			recvbuf, recvcount, recvtype, comm, true, request, __func__);
+}
+
+int MPI_Neighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
+			   MPI_Datatype sendtype, void *recvbuf, const int recvcounts[],
+			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm)
+{
+	return neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype,
+			recvbuf, recvcounts, rdispls, recvtype, comm, false, NULL, __func__);
 }
 
 int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const int sdispls[],
@@ -388,16 +404,16 @@ int MPI_Ineighbor_alltoallv(const void *sendbuf, const int sendcounts[], const i
 			   const int rdispls[], MPI_Datatype recvtype, MPI_Comm comm,
 			    MPI_Request *request)
 {
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	if ((rc = v_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtype)) ||
-	    (rc = v_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtype))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+	return neighbor_alltoallv(sendbuf, sendcounts, sdispls, sendtype,
+			recvbuf, recvcounts, rdispls, recvtype, comm, true, request, __func__);
+}
+
+int MPI_Neighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
+			   const MPI_Datatype sendtypes[], void *recvbuf, const int recvcounts[],
+			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm)
+{
+	return neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes,
+			recvbuf, recvcounts, rdispls, recvtypes, comm, false, NULL, __func__);
 }
 
 int MPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[], const MPI_Aint sdispls[],
@@ -405,14 +421,6 @@ int MPI_Ineighbor_alltoallw(const void *sendbuf, const int sendcounts[], const M
 			   const MPI_Aint rdispls[], const MPI_Datatype recvtypes[], MPI_Comm comm,
 			    MPI_Request *request)
 {
-	struct nbr x;
-	int rc = nbr_start(comm, __func__, &x);
-	if (rc)
-		return rc;
-	if ((rc = w_blocks(&x, __func__, x.sb, x.nout, sendbuf, sendcounts, sdispls, sendtypes)) ||
-	    (rc = w_blocks(&x, __func__, x.rb, x.nin, recvbuf, recvcounts, rdispls, recvtypes))) {
-		nbr_free(&x);
-		return rc;
-	}
-	return nbr_istart(&x, __func__, sendbuf, recvbuf, request);
+	return neighbor_alltoallw(sendbuf, sendcounts, sdispls, sendtypes,
+			recvbuf, recvcounts, rdispls, recvtypes, comm, true, request, __func__);
 }

@@ -23,6 +23,7 @@
 #include "impl.h"
 
 #define WIN_MAX_REGIONS 64         /* Win_attach regions per rank */
+#define WIN_MAX_REGIONS_TEXT "64"
 
 struct win_region {
 	uintptr_t base;
@@ -90,6 +91,9 @@ struct win {
 };
 
 struct win *win_get(MPI_Win h);     /* NULL for invalid or freed handles */
+/* The window of an MPI call: MPI initialized and win valid, else NULL
+ * with the error (already reported) in *rc. */
+struct win *win_arg(MPI_Win win, const char *func, int *rc);
 /* Reports an error through the window's handler (MPI_WIN_NULL: world's). */
 int win_err(struct win *w, int errclass, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));

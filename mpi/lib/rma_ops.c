@@ -10,12 +10,11 @@
  * allows only in a passive-target epoch. */
 static int begin(const char *fn, MPI_Win win, int target, bool request, struct win **out, bool *skip)
 {
+	int rc;
 	*skip = false;
-	if (!mpi_ready(fn))
-		return MPI_ERR_OTHER;
-	struct win *w = win_get(win);
+	struct win *w = win_arg(win, fn, &rc);
 	if (!w)
-		return win_err(NULL, MPI_ERR_WIN, fn, "invalid window");
+		return rc;
 	*out = w;
 	if (target == MPI_PROC_NULL) {
 		*skip = true;
@@ -106,44 +105,32 @@ static bool simple(int ocount, MPI_Datatype odt, int tcount, MPI_Datatype tdt)
 	return odt == tdt && ocount == tcount && ocount >= 0 && TORO_HANDLE_IS_BUILTIN(odt) && dtype_contiguous(odt);
 }
 
-static int put(const char *fn, const void *obuf, int ocount, MPI_Datatype odt, int target, MPI_Aint disp,
-	       int tcount, MPI_Datatype tdt, MPI_Win win, MPI_Request *req)
+/* The checks of one side's data against the target's; the common case
+ * (simple) needs none beyond a buffer. */
+static int check_pair(struct win *w, const char *fn, const char *what, const void *buf, int count,
+		      MPI_Datatype dt, int tcount, MPI_Datatype tdt)
 {
-	struct win *w;
-	bool skip;
-	int rc = begin(fn, win, target, req != NULL, &w, &skip);
-	if (rc == 0 && !skip && simple(ocount, odt, tcount, tdt) && (obuf || !ocount)) {
-		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
-		if (addr)
-			rc = done(w, fn, w->path[target]->put(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
-	} else if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
-	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
-	    !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) {
-		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
-		if (addr)
-			rc = done(w, fn, w->path[target]->put(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
-	}
-	if (rc)
+	int rc;
+	if (simple(count, dt, tcount, tdt) && (buf || !count))
+		return MPI_SUCCESS;
+	if ((rc = check_data(w, fn, what, buf, count, dt)) || (rc = check_data(w, fn, "target", (void *)1, tcount, tdt)))
 		return rc;
-	return req ? p2p_done_request(req) : MPI_SUCCESS;
+	return same_bytes(w, fn, what, count, dt, tcount, tdt);
 }
 
-static int get(const char *fn, void *obuf, int ocount, MPI_Datatype odt, int target, MPI_Aint disp,
-	       int tcount, MPI_Datatype tdt, MPI_Win win, MPI_Request *req)
+/* Put (get false) or Get: obuf is read for a put, written for a get. */
+static int move(const char *fn, bool get, void *obuf, int ocount, MPI_Datatype odt, int target, MPI_Aint disp,
+		int tcount, MPI_Datatype tdt, MPI_Win win, MPI_Request *req)
 {
 	struct win *w;
 	bool skip;
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
-	if (rc == 0 && !skip && simple(ocount, odt, tcount, tdt) && (obuf || !ocount)) {
+	if (rc == 0 && !skip && !(rc = check_pair(w, fn, "origin", obuf, ocount, odt, tcount, tdt))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
+		const struct rma_path *p = w->path[target];
 		if (addr)
-			rc = done(w, fn, w->path[target]->get(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
-	} else if (rc == 0 && !skip && !(rc = check_data(w, fn, "origin", obuf, ocount, odt)) &&
-	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
-	    !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) {
-		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
-		if (addr)
-			rc = done(w, fn, w->path[target]->get(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
+			rc = done(w, fn, get ? p->get(w->peer[target], addr, obuf, ocount, odt, tcount, tdt)
+					     : p->put(w->peer[target], addr, obuf, ocount, odt, tcount, tdt));
 	}
 	if (rc)
 		return rc;
@@ -160,14 +147,10 @@ static int accumulate(const char *fn, const void *obuf, int ocount, MPI_Datatype
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
 	if (op == MPI_NO_OP)
 		odt = tdt, ocount = tcount, obuf = NULL;
-	bool easy = simple(ocount, odt, tcount, tdt) && (obuf || !ocount) &&
-		    (!fetch || (simple(rcount, rdt, tcount, tdt) && (rbuf || !rcount)));
-	if (rc == 0 && !skip && !(rc = op_arg(w, fn, op, fetch, odt, tdt)) && (easy ||
-	    ((op == MPI_NO_OP || !(rc = check_data(w, fn, "origin", obuf, ocount, odt))) &&
-	    !(rc = check_data(w, fn, "target", (void *)1, tcount, tdt)) &&
-	    (op == MPI_NO_OP || !(rc = same_bytes(w, fn, "origin", ocount, odt, tcount, tdt))) &&
-	    (!fetch || (!(rc = check_data(w, fn, "result", rbuf, rcount, rdt)) &&
-			!(rc = same_bytes(w, fn, "result", rcount, rdt, tcount, tdt))))))) {
+	if (rc == 0 && !skip && !(rc = op_arg(w, fn, op, fetch, odt, tdt)) &&
+	    !(rc = op == MPI_NO_OP ? check_data(w, fn, "target", (void *)1, tcount, tdt)
+				   : check_pair(w, fn, "origin", obuf, ocount, odt, tcount, tdt)) &&
+	    (!fetch || !(rc = check_pair(w, fn, "result", rbuf, rcount, rdt, tcount, tdt)))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
 		if (addr)
 			rc = done(w, fn, w->path[target]->accumulate(w->peer[target], addr, obuf, ocount, odt,
@@ -181,7 +164,8 @@ static int accumulate(const char *fn, const void *obuf, int ocount, MPI_Datatype
 int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank,
 	    MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
 {
-	return put(__func__, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
+	return move(__func__, false, (void *)origin_addr, origin_count, origin_datatype, target_rank, target_disp,
+		    target_count,
 		   target_datatype, win, NULL);
 }
 
@@ -191,14 +175,15 @@ int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_data
 {
 	if (!request)
 		return win_err(win_get(win), MPI_ERR_ARG, __func__, "request is NULL");
-	return put(__func__, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
+	return move(__func__, false, (void *)origin_addr, origin_count, origin_datatype, target_rank, target_disp,
+		    target_count,
 		   target_datatype, win, request);
 }
 
 int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank,
 	    MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
 {
-	return get(__func__, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
+	return move(__func__, true, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
 		   target_datatype, win, NULL);
 }
 
@@ -208,7 +193,7 @@ int MPI_Rget(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, 
 {
 	if (!request)
 		return win_err(win_get(win), MPI_ERR_ARG, __func__, "request is NULL");
-	return get(__func__, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
+	return move(__func__, true, origin_addr, origin_count, origin_datatype, target_rank, target_disp, target_count,
 		   target_datatype, win, request);
 }
 

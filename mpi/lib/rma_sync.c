@@ -46,14 +46,9 @@ static void wait_at_least(volatile int *word, int value)
 
 static struct win *sync_arg(MPI_Win win, int assert, int allowed, const char *func, int *rc)
 {
-	*rc = MPI_ERR_OTHER;
-	if (!mpi_ready(func))
+	struct win *w = win_arg(win, func, rc);
+	if (!w)
 		return NULL;
-	struct win *w = win_get(win);
-	if (!w) {
-		*rc = win_err(NULL, MPI_ERR_WIN, func, "invalid window");
-		return NULL;
-	}
 	if (assert & ~allowed) {
 		*rc = win_err(w, MPI_ERR_ASSERT, func, "assertion 0x%x is not one this call takes", assert & ~allowed);
 		return NULL;

@@ -19,6 +19,17 @@ struct win *win_get(MPI_Win h)
 	return i < nwtab ? wtab[i] : NULL;
 }
 
+struct win *win_arg(MPI_Win win, const char *func, int *rc)
+{
+	*rc = MPI_ERR_OTHER;
+	if (!mpi_ready(func))
+		return NULL;
+	struct win *w = win_get(win);
+	if (!w)
+		*rc = win_err(NULL, MPI_ERR_WIN, func, "invalid window");
+	return w;
+}
+
 int win_err(struct win *w, int errclass, const char *func, const char *fmt, ...)
 {
 	char detail[MPI_MAX_ERROR_STRING];
@@ -278,41 +289,36 @@ void *win_target_addr(struct win *w, int target, MPI_Aint disp, MPI_Aint lo, MPI
 int MPI_Win_attach(MPI_Win win, void *base, MPI_Aint size)
 {
 	static const char fn[] = "MPI_Win_attach";
-	if (!mpi_ready(fn))
-		return MPI_ERR_OTHER;
-	struct win *w = win_get(win);
+	int rc;
+	struct win *w = win_arg(win, fn, &rc);
 	if (!w)
-		return win_err(NULL, MPI_ERR_WIN, fn, "invalid window");
+		return rc;
 	if (w->flavor != MPI_WIN_FLAVOR_DYNAMIC)
 		return win_err(w, MPI_ERR_RMA_FLAVOR, fn, "the window was not made by MPI_Win_create_dynamic");
 	if (size < 0 || (!base && size > 0))
 		return win_err(w, size < 0 ? MPI_ERR_SIZE : MPI_ERR_BASE, fn, "bad region (%p, %ld)", base, (long)size);
 	struct win_rank *t = w->mine;
 	uintptr_t b = (uintptr_t)base;
-	int rc = MPI_SUCCESS;
+	const char *why = NULL;
 	rma_spin_lock(&t->regions_lock);
-	for (int i = 0; i < t->nregions && !rc; i++)
+	for (int i = 0; i < t->nregions && !why; i++)
 		if (b < t->regions[i].base + t->regions[i].size && t->regions[i].base < b + size)
-			rc = MPI_ERR_RMA_ATTACH;
-	if (!rc && t->nregions == WIN_MAX_REGIONS)
-		rc = MPI_ERR_RMA_ATTACH;
-	if (!rc)
+			why = "the region overlaps one attached already";
+	if (!why && t->nregions == WIN_MAX_REGIONS)
+		why = "the window has " WIN_MAX_REGIONS_TEXT " regions attached already (detach one first)";
+	if (!why)
 		t->regions[t->nregions++] = (struct win_region){b, size};
 	rma_spin_unlock(&t->regions_lock);
-	if (rc)
-		return win_err(w, rc, fn, t->nregions == WIN_MAX_REGIONS ? "more than %d regions attached" :
-			       "the region overlaps one attached already (at most %d regions)", WIN_MAX_REGIONS);
-	return MPI_SUCCESS;
+	return why ? win_err(w, MPI_ERR_RMA_ATTACH, fn, "%s", why) : MPI_SUCCESS;
 }
 
 int MPI_Win_detach(MPI_Win win, const void *base)
 {
 	static const char fn[] = "MPI_Win_detach";
-	if (!mpi_ready(fn))
-		return MPI_ERR_OTHER;
-	struct win *w = win_get(win);
+	int rc;
+	struct win *w = win_arg(win, fn, &rc);
 	if (!w)
-		return win_err(NULL, MPI_ERR_WIN, fn, "invalid window");
+		return rc;
 	if (w->flavor != MPI_WIN_FLAVOR_DYNAMIC)
 		return win_err(w, MPI_ERR_RMA_FLAVOR, fn, "the window was not made by MPI_Win_create_dynamic");
 	struct win_rank *t = w->mine;
@@ -332,11 +338,10 @@ int MPI_Win_detach(MPI_Win win, const void *base)
 int MPI_Win_shared_query(MPI_Win win, int rank, MPI_Aint *size, int *disp_unit, void *baseptr)
 {
 	static const char fn[] = "MPI_Win_shared_query";
-	if (!mpi_ready(fn))
-		return MPI_ERR_OTHER;
-	struct win *w = win_get(win);
+	int rc;
+	struct win *w = win_arg(win, fn, &rc);
 	if (!w)
-		return win_err(NULL, MPI_ERR_WIN, fn, "invalid window");
+		return rc;
 	if (w->flavor != MPI_WIN_FLAVOR_SHARED)
 		return win_err(w, MPI_ERR_RMA_FLAVOR, fn, "not a window of MPI_Win_allocate_shared");
 	if (rank != MPI_PROC_NULL && (rank < 0 || rank >= w->size))

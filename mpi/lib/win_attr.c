@@ -104,17 +104,6 @@ int MPI_Win_free_keyval(int *keyval)
 	return MPI_SUCCESS;
 }
 
-static struct win *win_arg(MPI_Win win, const char *func, int *rc)
-{
-	*rc = MPI_ERR_OTHER;
-	if (!mpi_ready(func))
-		return NULL;
-	struct win *w = win_get(win);
-	if (!w)
-		*rc = win_err(NULL, MPI_ERR_WIN, func, "invalid window");
-	return w;
-}
-
 static struct win_attr **attr_find(struct win *w, int keyval)
 {
 	struct win_attr **p = (struct win_attr **)&w->attrs;
