@@ -165,8 +165,7 @@ int MPI_Put(const void *origin_addr, int origin_count, MPI_Datatype origin_datat
 	    MPI_Aint target_disp, int target_count, MPI_Datatype target_datatype, MPI_Win win)
 {
 	return move(__func__, false, (void *)origin_addr, origin_count, origin_datatype, target_rank, target_disp,
-		    target_count,
-		   target_datatype, win, NULL);
+		    target_count, target_datatype, win, NULL);
 }
 
 int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank,
@@ -176,8 +175,7 @@ int MPI_Rput(const void *origin_addr, int origin_count, MPI_Datatype origin_data
 	if (!request)
 		return win_err(win_get(win), MPI_ERR_ARG, __func__, "request is NULL");
 	return move(__func__, false, (void *)origin_addr, origin_count, origin_datatype, target_rank, target_disp,
-		    target_count,
-		   target_datatype, win, request);
+		    target_count, target_datatype, win, request);
 }
 
 int MPI_Get(void *origin_addr, int origin_count, MPI_Datatype origin_datatype, int target_rank,
