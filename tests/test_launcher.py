@@ -20,10 +20,9 @@ import time
 
 import pytest
 
-from conftest import BUILD, SELFTEST, TORO_RUN, Result, build_image
+from conftest import BUILD, ROOT, SELFTEST, TORO_RUN, Result, build_image
 
 QEMU = shutil.which("qemu-system-x86_64")
-HELLO = os.path.join(BUILD, "apps", "hello.elf")
 EMPTY_PVH = os.path.join(BUILD, "empty_pvh.elf")
 
 BROKEN_KVM = r"""#!/bin/sh
@@ -66,8 +65,8 @@ exec qemu-system-x86_64 "$@"
 
 @pytest.fixture(scope="module")
 def images():
-    assert os.path.exists(HELLO), "make builds build/apps/hello.elf"
-    return {"hello": HELLO, "args": build_image("args_sum.c")}
+    hello = build_image(os.path.join(ROOT, "apps", "hello.c"))
+    return {"hello": hello, "args": build_image("args_sum.c")}
 
 
 def script(path, text):
