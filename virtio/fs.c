@@ -196,7 +196,7 @@ static int submit(struct fs_queue *q, struct fs_req *r, const uint64_t *addr, co
 	q->owner[head] = r;
 	spin_unlock(&q->lock);
 	virtq_publish(&q->vq);
-	if (!(__atomic_load_n(&q->vq.used->flags, __ATOMIC_ACQUIRE) & 1)) /* VIRTQ_USED_F_NO_NOTIFY */
+	if (!(__atomic_load_n(&q->vq.used->flags, __ATOMIC_ACQUIRE) & VIRTQ_USED_F_NO_NOTIFY))
 		vmmio_notify(&fs.dev, q->index);
 	harvest(q); /* what arrived while this core held the lock */
 	return 0;

@@ -4,33 +4,7 @@
  * the device) and VirtIOBus (where a guest core plays each role). */
 #pragma once
 #include "../kernel/types.h"
-
-#define VIRTQ_DESC_F_NEXT 1
-#define VIRTQ_DESC_F_WRITE 2
-
-struct virtq_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-
-struct virtq_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[];   /* then used_event */
-};
-
-struct virtq_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-
-struct virtq_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct virtq_used_elem ring[]; /* then avail_event */
-};
+#include "wire.h"
 
 struct virtq {
 	uint16_t num;                 /* a power of 2 */

@@ -35,19 +35,6 @@
 #define CLOSE_TIMEOUT_NS (2 * 1000000000ull)
 #define FIRST_EPHEMERAL 49152
 
-enum { OP_REQUEST = 1, OP_RESPONSE, OP_RST, OP_SHUTDOWN, OP_RW, OP_CREDIT_UPDATE, OP_CREDIT_REQUEST };
-#define TYPE_STREAM 1
-#define EVENT_TRANSPORT_RESET 0
-
-struct vsock_hdr {
-	uint64_t src_cid, dst_cid;
-	uint32_t src_port, dst_port;
-	uint32_t len;
-	uint16_t type, op;
-	uint32_t flags, buf_alloc, fwd_cnt;
-} __attribute__((packed));
-_Static_assert(sizeof(struct vsock_hdr) == 44, "virtio 1.2 section 5.10.6");
-
 enum vstate { V_NEW, V_LISTEN, V_CONNECTING, V_CONNECTED, V_CLOSED };
 
 struct vsock {
@@ -111,7 +98,7 @@ static void reclaim_tx(void)
 static void notify(int queue, struct virtq *vq)
 {
 	virtq_publish(vq);
-	if (!(__atomic_load_n(&vq->used->flags, __ATOMIC_ACQUIRE) & 1)) /* VIRTQ_USED_F_NO_NOTIFY */
+	if (!(__atomic_load_n(&vq->used->flags, __ATOMIC_ACQUIRE) & VIRTQ_USED_F_NO_NOTIFY))
 		vmmio_notify(&vs.dev, queue);
 }
 
@@ -140,7 +127,7 @@ static struct vsock_hdr header(struct vsock *s, int op, uint32_t flags, uint32_t
 	s->fwd_sent = s->fwd_cnt;
 	return (struct vsock_hdr){
 		.src_cid = vs.cid, .dst_cid = s->peer_cid, .src_port = s->port, .dst_port = s->peer_port,
-		.len = len, .type = TYPE_STREAM, .op = op, .flags = flags,
+		.len = len, .type = VSOCK_TYPE_STREAM, .op = op, .flags = flags,
 		.buf_alloc = CONN_BUF, .fwd_cnt = s->fwd_cnt,
 	};
 }
@@ -177,7 +164,7 @@ static void reset_reply(const struct vsock_hdr *in)
 {
 	struct vsock_hdr h = {
 		.src_cid = vs.cid, .dst_cid = in->src_cid, .src_port = in->dst_port, .dst_port = in->src_port,
-		.type = TYPE_STREAM, .op = OP_RST,
+		.type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RST,
 	};
 	tx_control(&h);
 }
@@ -278,7 +265,7 @@ static void incoming(struct vsock *l, const struct vsock_hdr *h)
 	c->peer_fwd_cnt = h->fwd_cnt;
 	c->listener = l;
 	l->queue[l->qlen++] = c;
-	send_op(c, OP_RESPONSE, 0);
+	send_op(c, VSOCK_OP_RESPONSE, 0);
 }
 
 static void receive_data(struct vsock *s, const uint8_t *data, uint32_t len)
@@ -287,7 +274,7 @@ static void receive_data(struct vsock *s, const uint8_t *data, uint32_t len)
 		return;
 	if (len > CONN_BUF - s->rx_used) {
 		kdebug("vsock: port %u: the peer sent beyond its credit; connection reset\n", s->port);
-		send_op(s, OP_RST, 0);
+		send_op(s, VSOCK_OP_RST, 0);
 		set_closed(s, ECONNRESET);
 		return;
 	}
@@ -304,17 +291,17 @@ static void receive_data(struct vsock *s, const uint8_t *data, uint32_t len)
 
 static void receive(const struct vsock_hdr *h, const uint8_t *data)
 {
-	if (h->dst_cid != vs.cid || h->type != TYPE_STREAM) {
-		if (h->op != OP_RST)
+	if (h->dst_cid != vs.cid || h->type != VSOCK_TYPE_STREAM) {
+		if (h->op != VSOCK_OP_RST)
 			reset_reply(h);
 		return;
 	}
 	struct vsock *s = find_conn(h);
 	if (!s) {
-		struct vsock *l = h->op == OP_REQUEST ? find_listener(h->dst_port) : NULL;
+		struct vsock *l = h->op == VSOCK_OP_REQUEST ? find_listener(h->dst_port) : NULL;
 		if (l)
 			incoming(l, h);
-		else if (h->op != OP_RST)
+		else if (h->op != VSOCK_OP_RST)
 			reset_reply(h);
 		return;
 	}
@@ -322,33 +309,33 @@ static void receive(const struct vsock_hdr *h, const uint8_t *data)
 	s->peer_fwd_cnt = h->fwd_cnt;
 	s->credit_asked = false;
 	switch (h->op) {
-	case OP_RESPONSE:
+	case VSOCK_OP_RESPONSE:
 		if (s->state == V_CONNECTING)
 			s->state = V_CONNECTED;
 		else if (s->state == V_CONNECTED) {
-			send_op(s, OP_RST, 0);
+			send_op(s, VSOCK_OP_RST, 0);
 			set_closed(s, ECONNRESET);
 		}
 		break;
-	case OP_RW:
+	case VSOCK_OP_RW:
 		receive_data(s, data, h->len);
 		break;
-	case OP_CREDIT_REQUEST:
+	case VSOCK_OP_CREDIT_REQUEST:
 		if (s->state == V_CONNECTED)
-			send_op(s, OP_CREDIT_UPDATE, 0);
+			send_op(s, VSOCK_OP_CREDIT_UPDATE, 0);
 		break;
-	case OP_SHUTDOWN:
+	case VSOCK_OP_SHUTDOWN:
 		s->shut_peer |= h->flags & (VSOCK_SHUT_RCV | VSOCK_SHUT_SEND);
 		if (s->orphan && s->shut_peer == (VSOCK_SHUT_RCV | VSOCK_SHUT_SEND)) {
-			send_op(s, OP_RST, 0);
+			send_op(s, VSOCK_OP_RST, 0);
 			conn_free(s);
 		}
 		break;
-	case OP_RST:
+	case VSOCK_OP_RST:
 		set_closed(s, s->state == V_CONNECTING ? ECONNREFUSED : 0);
 		break;
-	case OP_REQUEST: /* a second REQUEST on a live connection */
-		send_op(s, OP_RST, 0);
+	case VSOCK_OP_REQUEST: /* a second REQUEST on a live connection */
+		send_op(s, VSOCK_OP_RST, 0);
 		set_closed(s, ECONNRESET);
 		break;
 	}
@@ -365,10 +352,10 @@ static void expire(void)
 			continue;
 		if (s->state == V_CONNECTING) {
 			s->deadline = 0;
-			send_op(s, OP_RST, 0);
+			send_op(s, VSOCK_OP_RST, 0);
 			set_closed(s, ETIMEDOUT);
 		} else if (s->orphan) {
-			send_op(s, OP_RST, 0);
+			send_op(s, VSOCK_OP_RST, 0);
 			conn_free(s);
 		}
 	}
@@ -414,7 +401,7 @@ static bool take_events(void)
 			continue;
 		uint32_t *ev = (uint32_t *)vs.evq.desc[head].addr;
 		virtq_recycle(&vs.evq, head);
-		if (len >= 4 && *ev == EVENT_TRANSPORT_RESET)
+		if (len >= 4 && *ev == VSOCK_EVENT_TRANSPORT_RESET)
 			transport_reset();
 		post_event(ev);
 		any = true;
@@ -617,7 +604,7 @@ long vsock_connect(struct vsock *s, uint32_t cid, uint32_t port, bool nonblock)
 		s->peer_port = port;
 		s->state = V_CONNECTING;
 		s->deadline = time_ns() + CONNECT_TIMEOUT_NS;
-		send_op(s, OP_REQUEST, 0);
+		send_op(s, VSOCK_OP_REQUEST, 0);
 	}
 	spin_unlock(&vs.lock);
 	if (r < 0)
@@ -682,7 +669,7 @@ long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 			chunk = 0;
 			for (int i = 0; i < k; i++)
 				chunk += part[i].len;
-			struct vsock_hdr h = header(s, OP_RW, 0, chunk);
+			struct vsock_hdr h = header(s, VSOCK_OP_RW, 0, chunk);
 			if (!tx_packet(&h, part, k))
 				break;
 			s->tx_cnt += chunk;
@@ -690,7 +677,7 @@ long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 		}
 		if (!err && done < total && credit(s) == 0 && !s->credit_asked) {
 			s->credit_asked = true;
-			send_op(s, OP_CREDIT_REQUEST, 0);
+			send_op(s, VSOCK_OP_CREDIT_REQUEST, 0);
 		}
 		spin_unlock(&vs.lock);
 		if (done == total || (done && nonblock))
@@ -736,7 +723,7 @@ static size_t copy_out(struct vsock *s, const struct iovec64 *iov, int n, size_t
 		s->fwd_cnt += got;
 		/* Tell the peer about room it may be waiting for (section 5.10.6.3). */
 		if (s->state == V_CONNECTED && s->fwd_cnt - s->fwd_sent >= CONN_BUF / 4)
-			send_op(s, OP_CREDIT_UPDATE, 0);
+			send_op(s, VSOCK_OP_CREDIT_UPDATE, 0);
 	}
 	return got;
 }
@@ -780,7 +767,7 @@ long vsock_shutdown(struct vsock *s, int how)
 		r = -ENOTCONN;
 	else if ((how & ~s->shut_local) && s->state == V_CONNECTED) {
 		s->shut_local |= how;
-		send_op(s, OP_SHUTDOWN, s->shut_local);
+		send_op(s, VSOCK_OP_SHUTDOWN, s->shut_local);
 	} else {
 		s->shut_local |= how;
 	}
@@ -817,7 +804,7 @@ void vsock_close(struct vsock *s)
 		while (s->qlen) {
 			struct vsock *c = s->queue[0];
 			drop_from_queue(c);
-			send_op(c, OP_RST, 0);
+			send_op(c, VSOCK_OP_RST, 0);
 			conn_free(c);
 		}
 		conn_free(s);
@@ -825,13 +812,13 @@ void vsock_close(struct vsock *s)
 		/* Orderly close (5.10.6.6): SHUTDOWN both ways, then the peer's RST
 		 * frees it; data already queued still arrives first. */
 		if (s->shut_local != (VSOCK_SHUT_RCV | VSOCK_SHUT_SEND))
-			send_op(s, OP_SHUTDOWN, VSOCK_SHUT_RCV | VSOCK_SHUT_SEND);
+			send_op(s, VSOCK_OP_SHUTDOWN, VSOCK_SHUT_RCV | VSOCK_SHUT_SEND);
 		s->shut_local = VSOCK_SHUT_RCV | VSOCK_SHUT_SEND;
 		s->orphan = true;
 		s->deadline = time_ns() + CLOSE_TIMEOUT_NS;
 	} else {
 		if (s->state == V_CONNECTING || s->state == V_CONNECTED)
-			send_op(s, OP_RST, 0);
+			send_op(s, VSOCK_OP_RST, 0);
 		conn_free(s);
 	}
 	spin_unlock(&vs.lock);

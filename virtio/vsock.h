@@ -5,15 +5,14 @@
 #pragma once
 #include "../kernel/types.h"
 #include "../kernel/file.h"
+#include "wire.h"
 
 #define VIRTIO_ID_VSOCK 19
 #define VMADDR_CID_ANY 0xffffffffu
 #define VMADDR_PORT_ANY 0xffffffffu
 #define VMADDR_CID_HOST 2
 
-/* shutdown(2)'s how, as bits: SHUT_RD 0 -> 1, SHUT_WR 1 -> 2, SHUT_RDWR -> 3 */
-#define VSOCK_SHUT_RCV 1
-#define VSOCK_SHUT_SEND 2
+/* shutdown(2)'s how, as bits (wire.h's VSOCK_SHUT_): SHUT_RD 0 -> 1, SHUT_WR 1 -> 2, SHUT_RDWR -> 3 */
 
 struct vsock;
 

@@ -181,7 +181,7 @@ uint32_t conn_peer_free(const struct conn *c)
 
 bool conn_can_read(const struct conn *c)
 {
-	return c->state == S_ESTABLISHED && !c->host_eof && !(c->guest_shut & SHUTDOWN_RCV) &&
+	return c->state == S_ESTABLISHED && !c->host_eof && !(c->guest_shut & VSOCK_SHUT_RCV) &&
 	       !c->want_read && conn_peer_free(c) > 0;
 }
 

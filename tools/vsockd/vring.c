@@ -17,33 +17,6 @@
 #include "vring.h"
 #include "vsock.h"
 
-/* virtio 1.2 2.7.5, 2.7.6, 2.7.8 */
-struct vring_desc {
-	uint64_t addr;
-	uint32_t len;
-	uint16_t flags;
-	uint16_t next;
-};
-struct vring_avail {
-	uint16_t flags;
-	uint16_t idx;
-	uint16_t ring[];
-};
-struct vring_used_elem {
-	uint32_t id;
-	uint32_t len;
-};
-struct vring_used {
-	uint16_t flags;
-	uint16_t idx;
-	struct vring_used_elem ring[];
-};
-
-#define VRING_DESC_F_NEXT 1
-#define VRING_DESC_F_WRITE 2
-#define VRING_DESC_F_INDIRECT 4
-#define VRING_AVAIL_F_NO_INTERRUPT 1
-
 struct region {
 	uint64_t gpa, size, uva;
 	uint8_t *host;           /* the region's first byte in our mapping */
@@ -290,10 +263,10 @@ static void kick_event(struct watch *w, uint32_t events)
 	vsock_kicked(vr->index);
 }
 
-static struct vring_desc read_desc(const struct vring *vr, uint16_t i)
+static struct virtq_desc read_desc(const struct vring *vr, uint16_t i)
 {
-	volatile struct vring_desc *p = &vr->desc[i];
-	struct vring_desc d = { .addr = p->addr, .len = p->len, .flags = p->flags, .next = p->next };
+	volatile struct virtq_desc *p = &vr->desc[i];
+	struct virtq_desc d = { .addr = p->addr, .len = p->len, .flags = p->flags, .next = p->next };
 	return d;
 }
 
@@ -306,17 +279,17 @@ static int walk_chain(const struct vring *vr, uint16_t head, struct chain *c, bo
 	c->niov = 0;
 	c->len = 0;
 	for (unsigned count = 1;; count++) {
-		struct vring_desc d = read_desc(vr, i);
+		struct virtq_desc d = read_desc(vr, i);
 		if (count > vr->num) {
 			log_err("queue %d: chain at head %u loops or is longer than the ring (%u); skipped",
 				vr->index, head, vr->num);
 			return -1;
 		}
-		if (d.flags & VRING_DESC_F_INDIRECT) {
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			log_err("queue %d: indirect descriptor %u (not negotiated); chain skipped", vr->index, i);
 			return -1;
 		}
-		if (!(d.flags & VRING_DESC_F_WRITE) != !device_writes) {
+		if (!(d.flags & VIRTQ_DESC_F_WRITE) != !device_writes) {
 			log_err("queue %d: descriptor %u is device-%s, expected device-%s; chain skipped",
 				vr->index, i, device_writes ? "readable" : "writable",
 				device_writes ? "writable" : "readable");
@@ -331,7 +304,7 @@ static int walk_chain(const struct vring *vr, uint16_t head, struct chain *c, bo
 		}
 		c->niov += n;
 		c->len += d.len;
-		if (!(d.flags & VRING_DESC_F_NEXT))
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			return 0;
 		if (d.next >= vr->num) {
 			log_err("queue %d: descriptor %u: next index %u is not below the ring size %u; chain skipped",
@@ -369,7 +342,7 @@ int vring_peek(struct vring *vr, struct chain *c, bool device_writes)
 
 void vring_commit(struct vring *vr, const struct chain *c, uint32_t len)
 {
-	struct vring_used_elem *e = &vr->used->ring[vr->used_idx % vr->num];
+	struct virtq_used_elem *e = &vr->used->ring[vr->used_idx % vr->num];
 	__atomic_store_n(&e->id, c->head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
 	vr->used_idx++;
@@ -379,7 +352,7 @@ void vring_commit(struct vring *vr, const struct chain *c, uint32_t len)
 	vr->need_call = true;
 }
 
-/* virtio 1.2 2.7.7: without EVENT_IDX the driver's VRING_AVAIL_F_NO_INTERRUPT
+/* virtio 1.2 2.7.7: without EVENT_IDX the driver's VIRTQ_AVAIL_F_NO_INTERRUPT
  * asks us not to interrupt. Read it only after the used index is out. */
 void vring_notify(struct vring *vr)
 {
@@ -387,7 +360,7 @@ void vring_notify(struct vring *vr)
 		return;
 	vr->need_call = false;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&vr->avail->flags, __ATOMIC_RELAXED) & VRING_AVAIL_F_NO_INTERRUPT)
+	if (__atomic_load_n(&vr->avail->flags, __ATOMIC_RELAXED) & VIRTQ_AVAIL_F_NO_INTERRUPT)
 		return;
 	if (vr->call_fd >= 0)
 		eventfd_write(vr->call_fd, 1);

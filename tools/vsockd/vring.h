@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "vsockd.h"
+#include "../../virtio/wire.h"
 
 #define MEM_MAX_REGIONS 8
 #define VRING_MAX_NUM 32768
@@ -46,9 +47,9 @@ struct vring {
 	bool broken;             /* the guest corrupted the ring: ignore it */
 	bool need_call;          /* used entries added since the last call */
 	/* valid while started */
-	struct vring_desc *desc;
-	struct vring_avail *avail;
-	struct vring_used *used;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
 	uint16_t last_avail, used_idx;
 	struct watch kick_watch;
 };

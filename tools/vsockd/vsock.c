@@ -75,7 +75,7 @@ static void put_hdr(struct chain *ch, uint32_t host_port, uint32_t guest_port, u
 	struct vsock_hdr h = {
 		.src_cid = HOST_CID, .dst_cid = opt.guest_cid,
 		.src_port = host_port, .dst_port = guest_port,
-		.len = len, .type = TYPE_STREAM, .op = op, .flags = flags,
+		.len = len, .type = VSOCK_TYPE_STREAM, .op = op, .flags = flags,
 	};
 	if (c) {
 		h.buf_alloc = BUF_ALLOC;
@@ -84,7 +84,7 @@ static void put_hdr(struct chain *ch, uint32_t host_port, uint32_t guest_port, u
 		c->ctrl &= ~CTRL_CREDIT_UPDATE;  /* this one says it all */
 	}
 	hdr_to_le(&h);
-	chain_write(ch, 0, &h, HDR_SIZE);
+	chain_write(ch, 0, &h, VSOCK_HDR_SIZE);
 }
 
 void vsock_send_rst(uint32_t host_port, uint32_t guest_port)
@@ -148,17 +148,17 @@ static void host_eof(struct conn *c)
 {
 	c->host_eof = true;
 	c->want_read = false;
-	c->shut_flags = SHUTDOWN_SEND;
+	c->shut_flags = VSOCK_SHUT_SEND;
 	if (peer_gone(c->fd)) {
 		/* 5.10.6.6: a full SHUTDOWN, then the guest answers RST;
 		 * we give up waiting after a while. */
-		c->shut_flags = SHUTDOWN_BOTH;
+		c->shut_flags = VSOCK_SHUT_BOTH;
 		c->state = S_CLOSING;
 		c->deadline = now_ms() + CLOSING_TIMEOUT_MS;
 	}
 	c->ctrl |= CTRL_SHUTDOWN;
 	log_v("%s: end of file from the host; SHUTDOWN(%s) to the guest", conn_name(c),
-	      c->shut_flags == SHUTDOWN_BOTH ? "rcv+send" : "send");
+	      c->shut_flags == VSOCK_SHUT_BOTH ? "rcv+send" : "send");
 }
 
 /* Reads from the host socket straight into the rx chain after the header.
@@ -166,7 +166,7 @@ static void host_eof(struct conn *c)
 static uint32_t read_host(struct conn *c, struct chain *ch)
 {
 	uint32_t credit = conn_peer_free(c);
-	size_t room = ch->len - HDR_SIZE;
+	size_t room = ch->len - VSOCK_HDR_SIZE;
 	if (room > MAX_PKT)
 		room = MAX_PKT;
 	if (credit == 0) {
@@ -185,12 +185,12 @@ static uint32_t read_host(struct conn *c, struct chain *ch)
 	}
 	size_t want = room < credit ? room : credit;
 	struct iovec iov[CHAIN_MAX_IOV];
-	int n = chain_slice(ch, HDR_SIZE, want, iov, CHAIN_MAX_IOV);
+	int n = chain_slice(ch, VSOCK_HDR_SIZE, want, iov, CHAIN_MAX_IOV);
 	ssize_t r = readv(c->fd, iov, n);
 	if (r > 0) {
-		put_hdr(ch, c->host_port, c->guest_port, OP_RW, 0, r, c);
+		put_hdr(ch, c->host_port, c->guest_port, VSOCK_OP_RW, 0, r, c);
 		c->tx_cnt += r;
-		return HDR_SIZE + r;
+		return VSOCK_HDR_SIZE + r;
 	}
 	if (r == 0) {
 		host_eof(c);
@@ -208,9 +208,9 @@ static uint32_t read_host(struct conn *c, struct chain *ch)
 static uint32_t conn_send_one(struct conn *c, struct chain *ch)
 {
 	static const struct { unsigned bit; uint16_t op; } ctrls[] = {
-		{ CTRL_REQUEST, OP_REQUEST }, { CTRL_RESPONSE, OP_RESPONSE },
-		{ CTRL_CREDIT_UPDATE, OP_CREDIT_UPDATE }, { CTRL_CREDIT_REQUEST, OP_CREDIT_REQUEST },
-		{ CTRL_SHUTDOWN, OP_SHUTDOWN },
+		{ CTRL_REQUEST, VSOCK_OP_REQUEST }, { CTRL_RESPONSE, VSOCK_OP_RESPONSE },
+		{ CTRL_CREDIT_UPDATE, VSOCK_OP_CREDIT_UPDATE }, { CTRL_CREDIT_REQUEST, VSOCK_OP_CREDIT_REQUEST },
+		{ CTRL_SHUTDOWN, VSOCK_OP_SHUTDOWN },
 	};
 	/* REQUEST/RESPONSE go before data; SHUTDOWN is only set once the
 	 * data before the end of file has gone. */
@@ -223,11 +223,11 @@ static uint32_t conn_send_one(struct conn *c, struct chain *ch)
 		if (!(c->ctrl & ctrls[i].bit))
 			continue;
 		c->ctrl &= ~ctrls[i].bit;
-		uint32_t flags = ctrls[i].op == OP_SHUTDOWN ? c->shut_flags : 0;
+		uint32_t flags = ctrls[i].op == VSOCK_OP_SHUTDOWN ? c->shut_flags : 0;
 		put_hdr(ch, c->host_port, c->guest_port, ctrls[i].op, flags, 0, c);
-		if (ctrls[i].op == OP_REQUEST && now_ms() + REQUEST_TIMEOUT_MS > c->wait_until)
+		if (ctrls[i].op == VSOCK_OP_REQUEST && now_ms() + REQUEST_TIMEOUT_MS > c->wait_until)
 			c->deadline = now_ms() + REQUEST_TIMEOUT_MS;
-		return HDR_SIZE;
+		return VSOCK_HDR_SIZE;
 	}
 	return 0;
 }
@@ -240,17 +240,17 @@ static void rx_service(void)
 	while (vr->enabled && (cq_len || sq_first())) {
 		if (!vring_peek(vr, &rxc, true))
 			return;
-		if (rxc.len < HDR_SIZE) {
+		if (rxc.len < VSOCK_HDR_SIZE) {
 			log_err("rx buffer of %zu bytes is smaller than a packet header; returned unused", rxc.len);
 			vring_commit(vr, &rxc, 0);
 			continue;
 		}
 		if (cq_len) {
 			struct ctrl_pkt *p = &ctrlq[cq_head];
-			put_hdr(&rxc, p->host_port, p->guest_port, OP_RST, 0, 0, NULL);
+			put_hdr(&rxc, p->host_port, p->guest_port, VSOCK_OP_RST, 0, 0, NULL);
 			cq_head = (cq_head + 1) % cq_cap;
 			cq_len--;
-			vring_commit(vr, &rxc, HDR_SIZE);
+			vring_commit(vr, &rxc, VSOCK_HDR_SIZE);
 			continue;
 		}
 		struct conn *c = sq_first();
@@ -283,7 +283,7 @@ static void credit_check(struct conn *c)
  * peer sees end of file. */
 static void maybe_shut_host_write(struct conn *c)
 {
-	if ((c->guest_shut & SHUTDOWN_SEND) && c->buf_len == 0 && !c->host_wr_shut) {
+	if ((c->guest_shut & VSOCK_SHUT_SEND) && c->buf_len == 0 && !c->host_wr_shut) {
 		shutdown(c->fd, SHUT_WR);
 		c->host_wr_shut = true;
 	}
@@ -302,12 +302,12 @@ static void on_rw(struct conn *c, const struct vsock_hdr *h, const struct chain 
 		conn_reset(c);
 		return;
 	}
-	if (c->guest_shut & SHUTDOWN_SEND) {
+	if (c->guest_shut & VSOCK_SHUT_SEND) {
 		log_err("%s: data after the guest's SHUTDOWN(send); dropped", conn_name(c));
 		return;
 	}
 	struct iovec iov[CHAIN_MAX_IOV];
-	int n = chain_slice(ch, HDR_SIZE, h->len, iov, CHAIN_MAX_IOV);
+	int n = chain_slice(ch, VSOCK_HDR_SIZE, h->len, iov, CHAIN_MAX_IOV);
 	size_t done = 0;
 	c->rx_cnt += h->len;
 	if (c->buf_len == 0 && h->len > 0) {
@@ -378,15 +378,15 @@ static void on_shutdown(struct conn *c, uint32_t flags)
 		conn_reset(c);
 		return;
 	}
-	c->guest_shut |= flags & SHUTDOWN_BOTH;
+	c->guest_shut |= flags & VSOCK_SHUT_BOTH;
 	log_v("%s: SHUTDOWN(%u) from the guest", conn_name(c), flags);
-	if (c->state == S_CLOSING || c->guest_shut == SHUTDOWN_BOTH) {
+	if (c->state == S_CLOSING || c->guest_shut == VSOCK_SHUT_BOTH) {
 		/* 5.10.6.6: the peer of a full shutdown answers with RST. */
 		vsock_send_rst(c->host_port, c->guest_port);
 		conn_close_host(c);
 		return;
 	}
-	if (c->guest_shut & SHUTDOWN_RCV) {
+	if (c->guest_shut & VSOCK_SHUT_RCV) {
 		c->want_read = false;
 		shutdown(c->fd, SHUT_RD);
 	}
@@ -412,10 +412,10 @@ static void conn_packet(struct conn *c, const struct vsock_hdr *h, const struct 
 	c->peer_fwd_cnt = h->fwd_cnt;
 	c->credit_requested = false;
 	switch (h->op) {
-	case OP_RESPONSE:
+	case VSOCK_OP_RESPONSE:
 		on_response(c);
 		break;
-	case OP_RST:
+	case VSOCK_OP_RST:
 		log_v("%s: RST from the guest", conn_name(c));
 		if (c->state == S_REQUEST && now_ms() < c->wait_until)
 			request_later(c);        /* no listener yet: ask again */
@@ -424,20 +424,20 @@ static void conn_packet(struct conn *c, const struct vsock_hdr *h, const struct 
 		else
 			conn_close_host(c);
 		break;
-	case OP_SHUTDOWN:
+	case VSOCK_OP_SHUTDOWN:
 		on_shutdown(c, h->flags);
 		break;
-	case OP_RW:
+	case VSOCK_OP_RW:
 		on_rw(c, h, ch);
 		break;
-	case OP_CREDIT_UPDATE:
+	case VSOCK_OP_CREDIT_UPDATE:
 		break;
-	case OP_CREDIT_REQUEST:
+	case VSOCK_OP_CREDIT_REQUEST:
 		c->ctrl |= CTRL_CREDIT_UPDATE;
 		sq_add(c);
 		break;
 	default:
-		log_err("%s: %s op %u; reset", conn_name(c), h->op == OP_REQUEST ? "duplicate" : "unknown", h->op);
+		log_err("%s: %s op %u; reset", conn_name(c), h->op == VSOCK_OP_REQUEST ? "duplicate" : "unknown", h->op);
 		conn_reset(c);
 		break;
 	}
@@ -454,19 +454,19 @@ static void guest_packet(const struct vsock_hdr *h, const struct chain *ch)
 		return;
 	}
 	struct conn *c = conn_lookup(h->dst_port, h->src_port);
-	if (h->type != TYPE_STREAM) {
+	if (h->type != VSOCK_TYPE_STREAM) {
 		log_v("packet of type %u to port %u: only streams; RST", h->type, h->dst_port);
 		if (c)
 			conn_reset(c);
-		else if (h->op != OP_RST)
+		else if (h->op != VSOCK_OP_RST)
 			vsock_send_rst(h->dst_port, h->src_port);
 		return;
 	}
 	if (c) {
 		conn_packet(c, h, ch);
-	} else if (h->op == OP_REQUEST) {
+	} else if (h->op == VSOCK_OP_REQUEST) {
 		host_guest_connect(h);
-	} else if (h->op != OP_RST) {
+	} else if (h->op != VSOCK_OP_RST) {
 		log_v("op %u for unknown connection host %u <-> guest %u; RST", h->op, h->dst_port, h->src_port);
 		vsock_send_rst(h->dst_port, h->src_port);
 	}
@@ -481,14 +481,14 @@ static void tx_service(void)
 		if (!vring_peek(vr, &txc, false))
 			return;
 		struct vsock_hdr h;
-		if (txc.len < HDR_SIZE) {
+		if (txc.len < VSOCK_HDR_SIZE) {
 			log_err("tx packet of %zu bytes is shorter than a header; dropped", txc.len);
 		} else {
-			chain_read(&txc, 0, &h, HDR_SIZE);
+			chain_read(&txc, 0, &h, VSOCK_HDR_SIZE);
 			hdr_from_le(&h);
-			if (h.len > txc.len - HDR_SIZE)
+			if (h.len > txc.len - VSOCK_HDR_SIZE)
 				log_err("tx packet: header says %u payload bytes, the buffers hold %zu; dropped",
-					h.len, txc.len - HDR_SIZE);
+					h.len, txc.len - VSOCK_HDR_SIZE);
 			else if (!vr->enabled)
 				log_v("tx queue disabled; packet dropped");
 			else

@@ -9,36 +9,7 @@
 
 #include "vsockd.h"
 
-/* virtio 1.2 5.10.6: struct virtio_vsock_hdr, little endian, packed. */
-struct vsock_hdr {
-	uint64_t src_cid;
-	uint64_t dst_cid;
-	uint32_t src_port;
-	uint32_t dst_port;
-	uint32_t len;
-	uint16_t type;
-	uint16_t op;
-	uint32_t flags;
-	uint32_t buf_alloc;
-	uint32_t fwd_cnt;
-} __attribute__((packed));
-
-#define HDR_SIZE 44
-_Static_assert(sizeof(struct vsock_hdr) == HDR_SIZE, "virtio_vsock_hdr is 44 bytes");
-
-#define TYPE_STREAM 1
-enum {
-	OP_REQUEST = 1,
-	OP_RESPONSE = 2,
-	OP_RST = 3,
-	OP_SHUTDOWN = 4,
-	OP_RW = 5,
-	OP_CREDIT_UPDATE = 6,
-	OP_CREDIT_REQUEST = 7,
-};
-#define SHUTDOWN_RCV 1
-#define SHUTDOWN_SEND 2
-#define SHUTDOWN_BOTH 3
+#include "../../virtio/wire.h"
 
 #define RXQ 0
 #define TXQ 1
