@@ -8,7 +8,9 @@
  *   errors.c    error classes and strings, error handlers, mpi_err()
  *   p2p.c       requests, matching, eager and rendezvous protocols, all
  *               point-to-point calls, and the coll_* helpers below
- *   datatype.c  datatypes, Pack/Unpack, Get_address, Get_count/elements
+ *   datatype.c  datatype handles, builtins, commit/free (datatype.h: the
+ *               representation; dtype_build.c, dtype_array.c constructors,
+ *               dtype_pack.c Pack/Unpack/external32, dtype_query.c queries)
  *   op.c        reduction operations
  *   coll.c      blocking collectives (coll.h: its helpers that nbc_*.c share)
  *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)
@@ -212,7 +214,7 @@ extern int nbc_nactive;                /* schedules started and not finished */
 void nbc_progress(void);               /* advances them (called by progress()) */
 bool nbc_ready(void);                  /* one of them has a send to finish */
 
-/* ---- datatype.c ---- */
+/* ---- datatype.c and dtype_*.c ---- */
 bool dtype_ok(MPI_Datatype dt);         /* a valid handle (builtin or live), not MPI_DATATYPE_NULL */
 bool dtype_committed(MPI_Datatype dt);  /* builtins are always committed */
 size_t dtype_size(MPI_Datatype dt);     /* bytes of data in one element (MPI_Type_size) */
