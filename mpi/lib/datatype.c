@@ -5,7 +5,7 @@
  *   dtype_array.c  subarray and darray (4.1.3, 4.1.4)
  *   dtype_pack.c   the pack engine, Pack/Unpack (4.2), external32 (13.5.2)
  *   dtype_query.c  queries, addresses, Get_count/Get_elements
- *   dtype_attr.c   attributes on types (6.7.4)
+ * Their attributes are attr.c's.
  *
  * Handles: builtins carry their index and size (mpi.h); derived types are
  * TORO_MAKE_HANDLE(TORO_KIND_DATATYPE, slot). A freed type whose slot is
@@ -188,6 +188,7 @@ void dt_obj_free(struct dtype *t)
 	free(t->aints);
 	free(t->types);
 	free(t->kids);
+	attrs_free(&t->attrs);
 	free(t);
 }
 
@@ -340,7 +341,7 @@ int MPI_Type_free(MPI_Datatype *datatype)
 		return ERR(MPI_ERR_TYPE, "invalid datatype");
 	if (t->bi)
 		return ERR(MPI_ERR_TYPE, "predefined datatype %s cannot be freed", t->name);
-	int rc = t->urefs == 1 ? dt_attrs_clear(t) : MPI_SUCCESS;
+	int rc = t->urefs == 1 ? attrs_clear(ATTR_TYPE, t->handle, &t->attrs) : MPI_SUCCESS;
 	t->urefs--;
 	*datatype = MPI_DATATYPE_NULL;
 	dt_unref(t);
@@ -352,6 +353,12 @@ int MPI_Type_free(MPI_Datatype *datatype)
 /* ---- the internal interface ---- */
 
 bool dtype_ok(MPI_Datatype dt) { return dt_lookup(dt) != NULL; }
+
+void **dtype_attrs(MPI_Datatype dt)
+{
+	struct dtype *t = dt_lookup(dt);
+	return t ? &t->attrs : NULL;
+}
 
 bool dtype_committed(MPI_Datatype dt)
 {

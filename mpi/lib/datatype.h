@@ -20,12 +20,6 @@ struct blk {
 	MPI_Aint stride;       /* from one block to the next (n > 1) */
 };
 
-struct attr {
-	int key;
-	void *val;
-	struct attr *next;
-};
-
 /* A basic component of a builtin: `reps` values of nsize bytes in memory,
  * xsize bytes each in external32, converted as `kind`. */
 enum { XB = 1, XI, XU, XF, XL };   /* bytes, signed, unsigned, IEEE float, x87 long double */
@@ -61,7 +55,7 @@ struct dtype {
 	struct dtype **kids;   /* the objects of types[] */
 	const struct bdesc *bi; /* builtins only */
 	char name[MPI_MAX_OBJECT_NAME];
-	struct attr *attrs;
+	void *attrs;           /* attr.c's list */
 };
 
 static inline size_t comp_bytes(const struct comp *c) { return (size_t)c->nsize * c->reps; }
@@ -117,6 +111,3 @@ int dt_check_blocklens(const char *fn, int count, const int *bl);
  * `left` bytes of it. */
 void dt_walk(void *buf, size_t count, const struct dtype *t, char *s, size_t left, bool pack);
 
-/* ---- dtype_attr.c ---- */
-int dt_attrs_copy(const struct dtype *o, struct dtype *t); /* Type_dup: the copy callbacks */
-int dt_attrs_clear(struct dtype *t);                       /* Type_free: the delete callbacks */

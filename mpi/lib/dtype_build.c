@@ -565,8 +565,8 @@ int MPI_Type_dup(MPI_Datatype oldtype, MPI_Datatype *newtype)
 	dt_env_kids(t, 1);
 	if ((rc = dt_finish(fn, t, newtype)))
 		return rc;
-	if ((rc = dt_attrs_copy(o, t))) {
-		dt_attrs_clear(t);
+	if ((rc = attrs_copy(ATTR_TYPE, o->handle, o->attrs, &t->attrs))) {
+		attrs_clear(ATTR_TYPE, t->handle, &t->attrs);
 		t->urefs = 0;
 		dt_unref(t);
 		*newtype = MPI_DATATYPE_NULL;

@@ -16,7 +16,9 @@
  *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)
  *   nbc_build.c, nbc_coll.c, nbc_all.c  the nonblocking collectives
  *   comm_idup.c MPI_Comm_idup
- *   comm.c      communicators, groups, attributes, names
+ *   comm.c      communicators and names
+ *   group.c     groups
+ *   attr.c      attributes of communicators, datatypes and windows
  *   comm_create_group.c  MPI_Comm_create_group
  *   intercomm.c intercommunicators: create, merge, dup, split, create
  *   intercoll.c blocking collectives over intercommunicators
@@ -78,7 +80,7 @@ struct comm {
 	int *dims, *periods;
 	struct graph *graph;   /* MPI_GRAPH and MPI_DIST_GRAPH (graph.c) */
 	char name[MPI_MAX_OBJECT_NAME];
-	void *attrs;           /* comm.c's attribute list */
+	void *attrs;           /* attr.c's attribute list */
 	/* An intercommunicator (intercomm.c): rank, size, world and group
 	 * are the local group's; rsize, rworld and rgroup the remote group's,
 	 * which the ranks of point to point name; `local` is an intra-
@@ -109,13 +111,33 @@ struct comm *comm_create_from(struct comm *parent, int size, const int *world, b
 void comm_ctx_taken(int ctx);
 struct comm *comm_new(int size, const int *world, int ctx, MPI_Errhandler errh);
 void comm_drop(struct comm *c);
-MPI_Group group_of(int n, const int *world);          /* MPI_GROUP_NULL: out of memory */
-const int *group_members(MPI_Group h, int *n);        /* world ranks; NULL: invalid */
-void group_drop(MPI_Group h);
 /* Point-to-point peers: the remote group of an intercommunicator. */
 static inline int comm_npeers(const struct comm *c) { return c->inter ? c->rsize : c->size; }
 static inline int comm_peer_world(const struct comm *c, int r) { return c->inter ? c->rworld[r] : c->world[r]; }
 bool comm_is_inter(MPI_Comm h);
+
+/* ---- group.c ---- */
+MPI_Group group_of(int n, const int *world);          /* MPI_GROUP_NULL: out of memory */
+const int *group_members(MPI_Group h, int *n);        /* world ranks; NULL: invalid */
+void group_retain(MPI_Group h);                       /* one more reference */
+void group_drop(MPI_Group h);                         /* one reference less */
+/* pos[w] = the rank of world rank w among the n members `world`, or
+ * MPI_UNDEFINED; malloc'd (NULL: out of memory), the world's size. */
+int *group_world_pos(int n, const int *world);
+/* MPI_IDENT, MPI_SIMILAR or MPI_UNEQUAL for two lists of world ranks
+ * (6.3.1, 6.4.1) in *result; MPI_ERR_NO_MEM. */
+int group_compare_lists(int na, const int *a, int nb, const int *b, int *result);
+
+/* ---- attr.c: attributes of communicators, datatypes and windows (6.7) ---- */
+enum { ATTR_COMM, ATTR_TYPE, ATTR_WIN };    /* the kinds of objects with attributes */
+/* An object's attributes hang off its `void *attrs` (NULL: none).
+ * attrs_copy: the copy callbacks of a dup (object `from` to the new list);
+ * attrs_clear: the delete callbacks, last set first, then the list is
+ * freed (stops at a failing callback: its code); attrs_free: the list's
+ * memory only. */
+int attrs_copy(int kind, int from, void *from_list, void **to_list);
+int attrs_clear(int kind, int h, void **list);
+void attrs_free(void **list);
 
 /* ---- intercomm.c: what comm.c calls for intercommunicators ---- */
 /* A new intercommunicator over the groups of c, with a fresh context
@@ -238,6 +260,7 @@ MPI_Datatype dtype_basic(MPI_Datatype dt);
  * MPI_Type_free of a type in use by a pending operation is safe (4.1.9). */
 void dtype_retain(MPI_Datatype dt);
 void dtype_release(MPI_Datatype dt);
+void **dtype_attrs(MPI_Datatype dt);    /* a valid type's attribute list (attr.c); NULL: invalid */
 
 /* ---- op.c ---- */
 bool op_ok(MPI_Op op);

@@ -13,7 +13,7 @@
  * Files:
  *   win.c        window objects: creation flavours, free, shared_query,
  *                attach/detach
- *   win_attr.c   window attributes, names, info, group, error handlers
+ *   win_attr.c   window names, info, group, error handlers (attributes: attr.c)
  *   rma_ops.c    Put, Get, Accumulate, Get_accumulate, Fetch_and_op,
  *                Compare_and_swap and the request forms: checks, epochs
  *   rma_sync.c   Win_fence, PSCW, Win_lock/unlock(_all), flush, sync
@@ -80,7 +80,7 @@ struct win {
 	MPI_Errhandler errh;
 	MPI_Info info;
 	char name[MPI_MAX_OBJECT_NAME];
-	void *attrs;                 /* win.c's attribute list */
+	void *attrs;                 /* attr.c's attribute list */
 	/* the origin's epochs (rma_sync.c) */
 	int fence;                   /* EPOCH_NONE or EPOCH_FENCE */
 	bool lock_all, lock_all_nocheck;
@@ -108,6 +108,6 @@ void rma_sync_free(struct win *w);
 
 void rma_spin_lock(volatile int *l);
 void rma_spin_unlock(volatile int *l);
-/* win_attr.c: calls the delete functions of the window's attributes
+/* attr.c: calls the delete functions of the window's attributes
  * (MPI_Win_free); MPI_SUCCESS or the first failing function's code. */
 int win_attrs_delete(struct win *w);
