@@ -40,87 +40,6 @@ enum coll_tag {
 	TAG_REDSCAT_BLOCK, TAG_SCAN, TAG_EXSCAN,
 };
 
-/* ---- argument checks: MPI_SUCCESS or what mpi_err returned ---- */
-
-int chk_comm(MPI_Comm comm, const char *fn, struct comm **c)
-{
-	*c = comm_get(comm);
-	if (!*c)
-		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, fn, "invalid communicator");
-	/* The blocking collectives hand intercommunicators to intercoll.c
-	 * before this check; the nonblocking ones do not take them yet. */
-	if ((*c)->inter)
-		return mpi_err(comm, MPI_ERR_UNSUPPORTED_OPERATION, fn, "not implemented on an intercommunicator");
-	return MPI_SUCCESS;
-}
-
-/* MPI_PROC_NULL and MPI_ROOT are roots of intercommunicator collectives
- * only (MPI-3.1 5.2.2); on an intracommunicator root is a rank. */
-int chk_root(struct comm *c, const char *fn, int root)
-{
-	if (root < 0 || root >= c->size)
-		return mpi_err(c->handle, MPI_ERR_ROOT, fn,
-			       "invalid root %d (communicator of size %d)", root, c->size);
-	return MPI_SUCCESS;
-}
-
-/* what: "send ", "receive " or "" (goes before "count"/"datatype"). */
-int chk_type(struct comm *c, const char *fn, const char *what,
-		    int count, MPI_Datatype dt)
-{
-	if (count < 0)
-		return mpi_err(c->handle, MPI_ERR_COUNT, fn, "negative %scount %d", what, count);
-	if (!dtype_ok(dt))
-		return mpi_err(c->handle, MPI_ERR_TYPE, fn, "invalid %sdatatype", what);
-	if (!dtype_committed(dt))
-		return mpi_err(c->handle, MPI_ERR_TYPE, fn, "%sdatatype not committed", what);
-	return MPI_SUCCESS;
-}
-
-/* The buffer of a validated (count, dt). MPI_IN_PLACE is refused here:
- * callers skip this check where the standard allows it. NULL is also
- * MPI_BOTTOM, which is right with a datatype of absolute addresses, so
- * NULL is refused only when the data would start at address 0 or near. */
-int chk_ptr(struct comm *c, const char *fn, const char *what,
-		   const void *buf, int count, MPI_Datatype dt)
-{
-	if (buf == MPI_IN_PLACE)
-		return mpi_err(c->handle, MPI_ERR_BUFFER, fn,
-			       "MPI_IN_PLACE is not allowed as %sbuffer here", what);
-	if (!buf && count > 0 && dtype_size(dt) > 0 && dtype_true_lb(dt) == 0)
-		return mpi_err(c->handle, MPI_ERR_BUFFER, fn,
-			       "NULL %sbuffer with count %d", what, count);
-	return MPI_SUCCESS;
-}
-
-int chk_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt)
-{
-	if (!op_ok(op))
-		return mpi_err(c->handle, MPI_ERR_OP, fn, "invalid operation");
-	if (op_check(op, dt) != MPI_SUCCESS)
-		return mpi_err(c->handle, MPI_ERR_OP, fn,
-			       "operation not defined for this datatype");
-	return MPI_SUCCESS;
-}
-
-/* A counts array (and its displacements, when displs_too) of c->size
- * entries. *any: some count is positive. */
-int chk_counts(struct comm *c, const char *fn, const char *what,
-		      const int *counts, const int *displs, bool displs_too, bool *any)
-{
-	*any = false;
-	if (!counts || (displs_too && !displs))
-		return mpi_err(c->handle, MPI_ERR_ARG, fn,
-			       "NULL %scounts or displacements", what);
-	for (int i = 0; i < c->size; i++) {
-		if (counts[i] < 0)
-			return mpi_err(c->handle, MPI_ERR_COUNT, fn,
-				       "negative %scount %d for rank %d", what, counts[i], i);
-		*any |= counts[i] > 0;
-	}
-	return MPI_SUCCESS;
-}
-
 /* Reports an error class met while running a collective. */
 int coll_fail(MPI_Comm comm, int rc, const char *fn)
 {
@@ -679,7 +598,7 @@ int MPI_Barrier(MPI_Comm comm)
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_barrier(comm);
-	if ((rc = chk_comm(comm, fn, &c)))
+	if ((rc = check_coll_comm(comm, fn, &c)))
 		return rc;
 	/* Dissemination: in round k every rank signals rank+2^k and waits
 	 * for rank-2^k; after ceil(log2 p) rounds each rank has heard,
@@ -705,9 +624,9 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_bcast(buffer, count, datatype, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)) ||
-	    (rc = chk_type(c, fn, "", count, datatype)) ||
-	    (rc = chk_ptr(c, fn, "", buffer, count, datatype)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)) ||
+	    (rc = check_type(c, fn, "", count, datatype)) ||
+	    (rc = check_buf(c, fn, "", buffer, count, datatype)))
 		return rc;
 	if (c->size == 1 || nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
@@ -725,16 +644,16 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_reduce(sendbuf, recvbuf, count, datatype, op, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)) ||
-	    (rc = chk_type(c, fn, "", count, datatype)) ||
-	    (rc = chk_op(c, fn, op, datatype)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)) ||
+	    (rc = check_type(c, fn, "", count, datatype)) ||
+	    (rc = check_op(c, fn, op, datatype)))
 		return rc;
 	/* MPI-3.1 5.9.1: MPI_IN_PLACE as sendbuf at the root only (the input
 	 * is then taken from recvbuf); recvbuf matters at the root only. */
 	if (!(c->rank == root && sendbuf == MPI_IN_PLACE) &&
-	    (rc = chk_ptr(c, fn, "send ", sendbuf, count, datatype)))
+	    (rc = check_buf(c, fn, "send ", sendbuf, count, datatype)))
 		return rc;
-	if (c->rank == root && (rc = chk_ptr(c, fn, "receive ", recvbuf, count, datatype)))
+	if (c->rank == root && (rc = check_buf(c, fn, "receive ", recvbuf, count, datatype)))
 		return rc;
 	if (nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
@@ -755,14 +674,14 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_allreduce(sendbuf, recvbuf, count, datatype, op, comm);
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_type(c, fn, "", count, datatype)) ||
-	    (rc = chk_op(c, fn, op, datatype)))
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_type(c, fn, "", count, datatype)) ||
+	    (rc = check_op(c, fn, op, datatype)))
 		return rc;
 	/* MPI-3.1 5.9.6: MPI_IN_PLACE as sendbuf on all ranks. */
 	if ((sendbuf != MPI_IN_PLACE &&
-	     (rc = chk_ptr(c, fn, "send ", sendbuf, count, datatype))) ||
-	    (rc = chk_ptr(c, fn, "receive ", recvbuf, count, datatype)))
+	     (rc = check_buf(c, fn, "send ", sendbuf, count, datatype))) ||
+	    (rc = check_buf(c, fn, "receive ", recvbuf, count, datatype)))
 		return rc;
 	if (nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
@@ -771,20 +690,6 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count,
 	if (!rc)
 		rc = allreduce_core(recvbuf, count, datatype, op, c, TAG_ALLREDUCE);
 	return coll_fail(comm, rc, fn);
-}
-
-/* The send side of Gather(v) (significant everywhere but at a root
- * passing MPI_IN_PLACE, MPI-3.1 5.5) and the receive side of Scatter(v). */
-int chk_side(struct comm *c, const char *fn, const char *what,
-		    const void *buf, int count, MPI_Datatype dt, bool in_place)
-{
-	int rc;
-
-	if (in_place)
-		return MPI_SUCCESS;
-	if ((rc = chk_type(c, fn, what, count, dt)))
-		return rc;
-	return chk_ptr(c, fn, what, buf, count, dt);
 }
 
 int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
@@ -801,12 +706,12 @@ int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_gatherv(fn, sendbuf, sendcount, sendtype, recvbuf, NULL, NULL, recvcount, recvtype, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
-	if ((rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   at_root && sendbuf == MPI_IN_PLACE)) ||
-	    (at_root && (rc = chk_side(c, fn, "receive ", recvbuf, recvcount,
+	    (at_root && (rc = check_side(c, fn, "receive ", recvbuf, recvcount,
 				       recvtype, false))))
 		return rc;
 	if (at_root)
@@ -829,15 +734,15 @@ int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_gatherv(fn, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, 0, recvtype, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
-	if ((rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   at_root && sendbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root &&
-	    ((rc = chk_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
-	     (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false))))
+	    ((rc = check_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
+	     (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false))))
 		return rc;
 	if (at_root)
 		rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
@@ -859,13 +764,13 @@ int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_scatterv(fn, sendbuf, NULL, NULL, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
 	/* MPI-3.1 5.6: MPI_IN_PLACE as recvbuf at the root only. */
-	if ((at_root && (rc = chk_side(c, fn, "send ", sendbuf, sendcount,
+	if ((at_root && (rc = check_side(c, fn, "send ", sendbuf, sendcount,
 				       sendtype, false))) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
 			   at_root && recvbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root)
@@ -888,14 +793,14 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[],
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_scatterv(fn, sendbuf, sendcounts, displs, 0, sendtype, recvbuf, recvcount, recvtype, root, comm);
-	if ((rc = chk_comm(comm, fn, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = check_coll_comm(comm, fn, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
 	if (at_root &&
-	    ((rc = chk_counts(c, fn, "send ", sendcounts, displs, true, &any)) ||
-	     (rc = chk_side(c, fn, "send ", sendbuf, any, sendtype, false))))
+	    ((rc = check_counts(c, fn, "send ", sendcounts, displs, true, &any)) ||
+	     (rc = check_side(c, fn, "send ", sendbuf, any, sendtype, false))))
 		return rc;
-	if ((rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
+	if ((rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
 			   at_root && recvbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root)
@@ -919,10 +824,10 @@ int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return inter_allgatherv(fn, sendbuf, sendcount, sendtype, recvbuf, NULL, NULL, recvcount, recvtype, comm);
 	/* MPI-3.1 5.7: MPI_IN_PLACE as sendbuf on all ranks; each rank's
 	 * block is then in its place in recvbuf already. */
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
 	rc = sendbuf == MPI_IN_PLACE ? MPI_SUCCESS
@@ -951,11 +856,11 @@ int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_allgatherv(fn, sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, 0, recvtype, comm);
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
+	    (rc = check_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
+	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
 	rc = sendbuf == MPI_IN_PLACE ? MPI_SUCCESS
@@ -981,10 +886,10 @@ int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return inter_alltoall(fn, sendbuf, NULL, NULL, sendcount, NULL, sendtype, recvbuf, NULL, NULL, recvcount, NULL, recvtype, comm);
 	/* MPI-3.1 5.8: with MPI_IN_PLACE (all ranks) sendcount and sendtype
 	 * are ignored and the data to send is taken from recvbuf. */
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
 	if (sendbuf == MPI_IN_PLACE) {
@@ -1011,15 +916,15 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[],
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_alltoall(fn, sendbuf, sendcounts, sdispls, 0, NULL, sendtype, recvbuf, recvcounts, rdispls, 0, NULL, recvtype, comm);
-	if ((rc = chk_comm(comm, fn, &c)))
+	if ((rc = check_coll_comm(comm, fn, &c)))
 		return rc;
 	in_place = sendbuf == MPI_IN_PLACE;
 	if (!in_place &&
-	    ((rc = chk_counts(c, fn, "send ", sendcounts, sdispls, true, &any)) ||
-	     (rc = chk_side(c, fn, "send ", sendbuf, any, sendtype, false))))
+	    ((rc = check_counts(c, fn, "send ", sendcounts, sdispls, true, &any)) ||
+	     (rc = check_side(c, fn, "send ", sendbuf, any, sendtype, false))))
 		return rc;
-	if ((rc = chk_counts(c, fn, "receive ", recvcounts, rdispls, true, &any)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
+	if ((rc = check_counts(c, fn, "receive ", recvcounts, rdispls, true, &any)) ||
+	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, rdispls, recvtype);
 	if (in_place) {
@@ -1029,25 +934,6 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[],
 		rc = alltoall_core(&sb, &rb, c, TAG_ALLTOALLV);
 	}
 	return coll_fail(comm, rc, fn);
-}
-
-/* The per-block datatypes and buffer of one side of MPI_Alltoallw. */
-int chk_w_side(struct comm *c, const char *fn, const char *what,
-		      const void *buf, const int *counts, const int *displs,
-		      const MPI_Datatype *types)
-{
-	bool any;
-	int rc;
-
-	if ((rc = chk_counts(c, fn, what, counts, displs, true, &any)))
-		return rc;
-	if (!types)
-		return mpi_err(c->handle, MPI_ERR_ARG, fn, "NULL %sdatatypes", what);
-	for (int j = 0; j < c->size; j++)
-		if ((rc = chk_type(c, fn, what, counts[j], types[j])) ||
-		    (rc = chk_ptr(c, fn, what, buf, counts[j], types[j])))
-			return rc;
-	return MPI_SUCCESS;
 }
 
 int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
@@ -1064,10 +950,10 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_alltoall(fn, sendbuf, sendcounts, sdispls, 0, sendtypes, MPI_DATATYPE_NULL, recvbuf, recvcounts, rdispls, 0, recvtypes, MPI_DATATYPE_NULL, comm);
-	if ((rc = chk_comm(comm, fn, &c)) ||
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
 	    (sendbuf != MPI_IN_PLACE &&
-	     (rc = chk_w_side(c, fn, "send ", sendbuf, sendcounts, sdispls, sendtypes))) ||
-	    (rc = chk_w_side(c, fn, "receive ", recvbuf, recvcounts, rdispls, recvtypes)))
+	     (rc = check_w_side(c, fn, "send ", sendbuf, sendcounts, sdispls, sendtypes))) ||
+	    (rc = check_w_side(c, fn, "receive ", recvbuf, recvcounts, rdispls, recvtypes)))
 		return rc;
 	rb = blocks_w(recvbuf, recvcounts, rdispls, recvtypes);
 	if (sendbuf == MPI_IN_PLACE) {
@@ -1077,21 +963,6 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
 		rc = alltoall_core(&sb, &rb, c, TAG_ALLTOALLW);
 	}
 	return coll_fail(comm, rc, fn);
-}
-
-/* Common checks of the reduce-scatters and scans: datatype and op, then
- * sendbuf (MPI_IN_PLACE allowed on all ranks) and recvbuf. */
-int chk_red(struct comm *c, const char *fn, const void *sendbuf,
-		   void *recvbuf, int count, MPI_Datatype dt, MPI_Op op)
-{
-	int rc;
-
-	if ((rc = chk_type(c, fn, "", count, dt)) || (rc = chk_op(c, fn, op, dt)))
-		return rc;
-	if (sendbuf != MPI_IN_PLACE &&
-	    (rc = chk_ptr(c, fn, "send ", sendbuf, count, dt)))
-		return rc;
-	return chk_ptr(c, fn, "receive ", recvbuf, count, dt);
 }
 
 int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
@@ -1106,8 +977,8 @@ int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_reduce_scatter(fn, sendbuf, recvbuf, NULL, recvcount, datatype, op, comm);
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_red(c, fn, sendbuf, recvbuf, recvcount, datatype, op)))
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_red(c, fn, sendbuf, recvbuf, recvcount, datatype, op)))
 		return rc;
 	if ((long)recvcount * c->size > INT_MAX)
 		return mpi_err(comm, MPI_ERR_COUNT, fn, "%d ranks times count %d is too large",
@@ -1123,24 +994,6 @@ int MPI_Reduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 	return coll_fail(comm, rc, fn);
 }
 
-/* Checks recvcounts of MPI_Reduce_scatter and sets *total to their sum. */
-int chk_redscat_counts(struct comm *c, const char *fn, const int *counts,
-			      int *total)
-{
-	long sum = 0;
-	bool any;
-	int rc;
-
-	if ((rc = chk_counts(c, fn, "receive ", counts, NULL, false, &any)))
-		return rc;
-	for (int i = 0; i < c->size; i++)
-		sum += counts[i];
-	if (sum > INT_MAX)
-		return mpi_err(c->handle, MPI_ERR_COUNT, fn, "total count %ld is too large", sum);
-	*total = (int)sum;
-	return MPI_SUCCESS;
-}
-
 int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[],
 		       MPI_Datatype datatype, MPI_Op op, MPI_Comm comm)
 {
@@ -1153,16 +1006,16 @@ int MPI_Reduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts[
 		return MPI_ERR_OTHER;
 	if (comm_is_inter(comm))
 		return inter_reduce_scatter(fn, sendbuf, recvbuf, recvcounts, 0, datatype, op, comm);
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_redscat_counts(c, fn, recvcounts, &total)))
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_redscat_counts(c, fn, recvcounts, &total)))
 		return rc;
 	/* sendbuf holds total elements, recvbuf recvcounts[rank]; with
 	 * MPI_IN_PLACE recvbuf holds the input, total (MPI-3.1 5.10.1). */
-	if ((rc = chk_type(c, fn, "", total, datatype)) ||
-	    (rc = chk_op(c, fn, op, datatype)) ||
+	if ((rc = check_type(c, fn, "", total, datatype)) ||
+	    (rc = check_op(c, fn, op, datatype)) ||
 	    (sendbuf != MPI_IN_PLACE &&
-	     (rc = chk_ptr(c, fn, "send ", sendbuf, total, datatype))) ||
-	    (rc = chk_ptr(c, fn, "receive ", recvbuf, sendbuf == MPI_IN_PLACE ?
+	     (rc = check_buf(c, fn, "send ", sendbuf, total, datatype))) ||
+	    (rc = check_buf(c, fn, "receive ", recvbuf, sendbuf == MPI_IN_PLACE ?
 			  total : recvcounts[c->rank], datatype)))
 		return rc;
 	if (nbytes(total, datatype) == 0)
@@ -1191,8 +1044,8 @@ static int scan_common(const char *fn, const void *sendbuf, void *recvbuf,
 	if (comm_is_inter(comm))
 		return mpi_err(comm, MPI_ERR_COMM, fn, "not defined on an intercommunicator (5.11)");
 	/* MPI-3.1 5.11: MPI_IN_PLACE as sendbuf (all ranks) for both. */
-	if ((rc = chk_comm(comm, fn, &c)) ||
-	    (rc = chk_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
+	if ((rc = check_coll_comm(comm, fn, &c)) ||
+	    (rc = check_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
 		return rc;
 	if (nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;

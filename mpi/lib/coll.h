@@ -1,31 +1,9 @@
 /* What coll.c (the blocking collectives) shares with the nonblocking
- * ones (nbc_*.c): the argument checks, local copies and block layouts. */
+ * ones (nbc_*.c): local copies and block layouts; their argument checks
+ * are check.h's. */
 #pragma once
-#include "impl.h"
+#include "check.h"
 
-/* ---- argument checks: MPI_SUCCESS or what mpi_err returned ---- */
-int chk_comm(MPI_Comm comm, const char *fn, struct comm **c);
-int chk_root(struct comm *c, const char *fn, int root);
-/* what: "send ", "receive " or "" (goes before "count"/"datatype"). */
-int chk_type(struct comm *c, const char *fn, const char *what, int count, MPI_Datatype dt);
-/* Refuses MPI_IN_PLACE, and NULL where data would start near address 0. */
-int chk_ptr(struct comm *c, const char *fn, const char *what, const void *buf, int count,
-	    MPI_Datatype dt);
-int chk_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt);
-/* counts (and displs when displs_too) of c->size entries; *any: one > 0. */
-int chk_counts(struct comm *c, const char *fn, const char *what, const int *counts,
-	       const int *displs, bool displs_too, bool *any);
-/* chk_type and chk_ptr, skipped when in_place. */
-int chk_side(struct comm *c, const char *fn, const char *what, const void *buf, int count,
-	     MPI_Datatype dt, bool in_place);
-/* One side of an alltoallw: counts, displacements, types and buffer. */
-int chk_w_side(struct comm *c, const char *fn, const char *what, const void *buf,
-	       const int *counts, const int *displs, const MPI_Datatype *types);
-/* Type, op, sendbuf (MPI_IN_PLACE allowed), recvbuf of count elements. */
-int chk_red(struct comm *c, const char *fn, const void *sendbuf, void *recvbuf, int count,
-	    MPI_Datatype dt, MPI_Op op);
-/* recvcounts of MPI_Reduce_scatter; *total: their sum. */
-int chk_redscat_counts(struct comm *c, const char *fn, const int *counts, int *total);
 /* Reports an error class met while running a collective. */
 int coll_fail(MPI_Comm comm, int rc, const char *fn);
 

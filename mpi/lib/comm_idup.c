@@ -96,7 +96,7 @@ int MPI_Comm_idup(MPI_Comm comm, MPI_Comm *newcomm, MPI_Request *req)
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)))
 		return rc;
 	if (!newcomm)
 		return mpi_err(comm, MPI_ERR_ARG, fn, "newcomm is NULL");

@@ -14,7 +14,7 @@
  * barrier. */
 #include <stdlib.h>
 #include <string.h>
-#include "impl.h"
+#include "check.h"
 
 enum {
 	TAG_BARRIER = 1, TAG_BCAST, TAG_REDUCE, TAG_ALLREDUCE, TAG_GATHER, TAG_SCATTER,
@@ -42,19 +42,11 @@ static int spread(int rc, int local_rc)
 	return rc != MPI_SUCCESS ? rc : local_rc;
 }
 
-static int chk_type(MPI_Comm comm, const char *fn, int count, MPI_Datatype dt)
-{
-	if (count < 0)
-		return mpi_err(comm, MPI_ERR_COUNT, fn, "negative count %d", count);
-	if (!dtype_ok(dt) || !dtype_committed(dt))
-		return mpi_err(comm, MPI_ERR_TYPE, fn, "invalid or uncommitted datatype");
-	return MPI_SUCCESS;
-}
-
-static int chk_buf(MPI_Comm comm, const char *fn, const void *buf)
+/* MPI_IN_PLACE has no meaning on an intercommunicator. */
+static int check_not_in_place(struct comm *c, const char *fn, const void *buf)
 {
 	if (buf == MPI_IN_PLACE)
-		return mpi_err(comm, MPI_ERR_BUFFER, fn, "MPI_IN_PLACE on an intercommunicator");
+		return mpi_err(c->handle, MPI_ERR_BUFFER, fn, "MPI_IN_PLACE on an intercommunicator");
 	return MPI_SUCCESS;
 }
 
@@ -100,7 +92,7 @@ int inter_bcast(void *buf, int count, MPI_Datatype dt, int root, MPI_Comm comm)
 	static const char fn[] = "MPI_Bcast";
 	struct comm *c = inter_of(comm);
 	int rc, role = root_role(c, fn, root, &rc);
-	if (rc || role < 0 || (rc = chk_type(comm, fn, count, dt)))
+	if (rc || role < 0 || (rc = check_type(c, fn, "", count, dt)))
 		return rc;
 	if (role == 1)
 		return fail(comm, coll_send(buf, count, dt, 0, TAG_BCAST, c), fn);
@@ -120,12 +112,12 @@ static int local_reduce(struct comm *c, const void *sbuf, int count, MPI_Datatyp
 	return MPI_Reduce(sbuf, *res, count, dt, op, 0, c->local->handle);
 }
 
-static int chk_red(MPI_Comm comm, const char *fn, const void *sbuf, int count, MPI_Datatype dt, MPI_Op op)
+static int check_inter_red(struct comm *c, const char *fn, const void *sbuf, int count, MPI_Datatype dt, MPI_Op op)
 {
-	int rc = chk_type(comm, fn, count, dt);
-	if (rc == MPI_SUCCESS && (!op_ok(op) || op_check(op, dt) != MPI_SUCCESS))
-		rc = mpi_err(comm, MPI_ERR_OP, fn, "invalid operation or not defined for this datatype");
-	return rc ? rc : chk_buf(comm, fn, sbuf);
+	int rc;
+	if ((rc = check_type(c, fn, "", count, dt)) || (rc = check_op(c, fn, op, dt)))
+		return rc;
+	return check_not_in_place(c, fn, sbuf);
 }
 
 int inter_reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MPI_Op op, int root, MPI_Comm comm)
@@ -136,11 +128,11 @@ int inter_reduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MPI_O
 	if (rc || role < 0)
 		return rc;
 	if (role == 1) {
-		if ((rc = chk_type(comm, fn, count, dt)))
+		if ((rc = check_type(c, fn, "", count, dt)))
 			return rc;
 		return fail(comm, coll_recv(rbuf, count, dt, 0, TAG_REDUCE, c), fn);
 	}
-	if ((rc = chk_red(comm, fn, sbuf, count, dt, op)))
+	if ((rc = check_inter_red(c, fn, sbuf, count, dt, op)))
 		return rc;
 	void *res, *base;
 	rc = local_reduce(c, sbuf, count, dt, op, &res, &base);
@@ -154,7 +146,7 @@ int inter_allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MP
 {
 	static const char fn[] = "MPI_Allreduce";
 	struct comm *c = inter_of(comm);
-	int rc = chk_red(comm, fn, sbuf, count, dt, op);
+	int rc = check_inter_red(c, fn, sbuf, count, dt, op);
 	if (rc)
 		return rc;
 	void *res, *base;
@@ -186,7 +178,8 @@ static int wait_all(int rc, int n, MPI_Request *reqs)
 	return rc ? rc : wrc;
 }
 
-static int chk_counts(struct comm *c, const char *fn, const int *counts, const int *displs)
+/* counts and displs of the remote group. */
+static int check_remote_counts(struct comm *c, const char *fn, const int *counts, const int *displs)
 {
 	if (!counts || !displs)
 		return mpi_err(c->handle, MPI_ERR_ARG, fn, "NULL counts or displacements");
@@ -204,11 +197,11 @@ int inter_gatherv(const char *fn, const void *sbuf, int scount, MPI_Datatype st,
 	if (rc || role < 0)
 		return rc;
 	if (role == 0) {
-		if ((rc = chk_type(comm, fn, scount, st)) || (rc = chk_buf(comm, fn, sbuf)))
+		if ((rc = check_type(c, fn, "", scount, st)) || (rc = check_not_in_place(c, fn, sbuf)))
 			return rc;
 		return fail(comm, coll_send(sbuf, scount, st, root, TAG_GATHER, c), fn);
 	}
-	if ((rc = chk_type(comm, fn, rcount, rt)) || (rcounts && (rc = chk_counts(c, fn, rcounts, displs))))
+	if ((rc = check_type(c, fn, "", rcount, rt)) || (rcounts && (rc = check_remote_counts(c, fn, rcounts, displs))))
 		return rc;
 	MPI_Request reqs[c->rsize];
 	rc = post_all(c, true, rbuf, rcounts, displs, rcount, rt, TAG_GATHER, reqs);
@@ -223,11 +216,11 @@ int inter_scatterv(const char *fn, const void *sbuf, const int *scounts, const i
 	if (rc || role < 0)
 		return rc;
 	if (role == 0) {
-		if ((rc = chk_type(comm, fn, rcount, rt)) || (rc = chk_buf(comm, fn, rbuf)))
+		if ((rc = check_type(c, fn, "", rcount, rt)) || (rc = check_not_in_place(c, fn, rbuf)))
 			return rc;
 		return fail(comm, coll_recv(rbuf, rcount, rt, root, TAG_SCATTER, c), fn);
 	}
-	if ((rc = chk_type(comm, fn, scount, st)) || (scounts && (rc = chk_counts(c, fn, scounts, displs))))
+	if ((rc = check_type(c, fn, "", scount, st)) || (scounts && (rc = check_remote_counts(c, fn, scounts, displs))))
 		return rc;
 	MPI_Request reqs[c->rsize];
 	rc = post_all(c, false, sbuf, scounts, displs, scount, st, TAG_SCATTER, reqs);
@@ -241,8 +234,8 @@ int inter_allgatherv(const char *fn, const void *sbuf, int scount, MPI_Datatype 
 {
 	struct comm *c = inter_of(comm);
 	int rc;
-	if ((rc = chk_type(comm, fn, scount, st)) || (rc = chk_buf(comm, fn, sbuf)) ||
-	    (rc = chk_type(comm, fn, rcount, rt)) || (rcounts && (rc = chk_counts(c, fn, rcounts, displs))))
+	if ((rc = check_type(c, fn, "", scount, st)) || (rc = check_not_in_place(c, fn, sbuf)) ||
+	    (rc = check_type(c, fn, "", rcount, rt)) || (rcounts && (rc = check_remote_counts(c, fn, rcounts, displs))))
 		return rc;
 	MPI_Request reqs[2 * c->rsize];
 	for (int i = 0; i < 2 * c->rsize; i++)
@@ -259,13 +252,13 @@ int inter_alltoall(const char *fn, const void *sbuf, const int *scounts, const i
 {
 	struct comm *c = inter_of(comm);
 	int n = c->rsize, rc = MPI_SUCCESS;
-	if ((rc = chk_buf(comm, fn, sbuf)))
+	if ((rc = check_not_in_place(c, fn, sbuf)))
 		return rc;
-	if (scounts && ((rc = chk_counts(c, fn, scounts, sdispls)) || (rc = chk_counts(c, fn, rcounts, rdispls))))
+	if (scounts && ((rc = check_remote_counts(c, fn, scounts, sdispls)) || (rc = check_remote_counts(c, fn, rcounts, rdispls))))
 		return rc;
 	for (int i = 0; i < n && rc == MPI_SUCCESS; i++)
-		if ((rc = chk_type(comm, fn, scounts ? scounts[i] : scount, sts ? sts[i] : st)) == MPI_SUCCESS)
-			rc = chk_type(comm, fn, rcounts ? rcounts[i] : rcount, rts ? rts[i] : rt);
+		if ((rc = check_type(c, fn, "", scounts ? scounts[i] : scount, sts ? sts[i] : st)) == MPI_SUCCESS)
+			rc = check_type(c, fn, "", rcounts ? rcounts[i] : rcount, rts ? rts[i] : rt);
 	if (rc)
 		return rc;
 	MPI_Request reqs[2 * n];
@@ -295,11 +288,11 @@ int inter_reduce_scatter(const char *fn, const void *sbuf, void *rbuf, const int
 	int total = 0, rc;
 	for (int i = 0; i < c->size; i++) {
 		int n = rcounts ? rcounts[i] : rcount;
-		if (n < 0)
-			return mpi_err(comm, MPI_ERR_COUNT, fn, "negative count %d", n);
+		if ((rc = check_count(c, fn, "", n)))
+			return rc;
 		total += n;
 	}
-	if ((rc = chk_red(comm, fn, sbuf, total, dt, op)))
+	if ((rc = check_inter_red(c, fn, sbuf, total, dt, op)))
 		return rc;
 	void *res, *base, *other = NULL, *obase = NULL;
 	rc = local_reduce(c, sbuf, total, dt, op, &res, &base);

@@ -77,7 +77,7 @@ int nbc_start(struct nbc_sched *s, MPI_Request *req);
 /* For the MPI_I* functions: the checks they all start with (MPI
  * initialized, comm valid, req not NULL), and the end of one: starts s
  * (NULL: out of memory), reporting any failure as fn's error on comm. */
-int nbc_chk_start(MPI_Comm comm, const char *fn, MPI_Request *req, struct comm **c);
+int nbc_check_start(MPI_Comm comm, const char *fn, MPI_Request *req, struct comm **c);
 int nbc_begin(struct nbc_sched *s, MPI_Request *req, MPI_Comm comm, const char *fn);
 static inline size_t nbc_bytes(int count, MPI_Datatype dt)
 {

@@ -14,8 +14,8 @@ int MPI_Iallreduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype d
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
 		return rc;
 	if (sendbuf == MPI_IN_PLACE)
 		sendbuf = recvbuf;
@@ -48,10 +48,10 @@ int MPI_Iallgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, vo
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
 	if ((s = nbc_new(c)) && nbc_bytes(recvcount, recvtype))
@@ -70,11 +70,11 @@ int MPI_Iallgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, v
 	bool any;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
+	    (rc = check_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
+	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
 	if ((s = nbc_new(c)))
@@ -92,10 +92,10 @@ int MPI_Ialltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype, voi
 	int rc;
 
 	/* MPI-3.1 5.8: with MPI_IN_PLACE sendcount and sendtype are ignored */
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   sendbuf == MPI_IN_PLACE)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
 	if (sendbuf != MPI_IN_PLACE)
@@ -116,14 +116,14 @@ int MPI_Ialltoallv(const void *sendbuf, const int sendcounts[], const int sdispl
 	bool any, in_place = sendbuf == MPI_IN_PLACE;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)))
 		return rc;
 	if (!in_place &&
-	    ((rc = chk_counts(c, fn, "send ", sendcounts, sdispls, true, &any)) ||
-	     (rc = chk_side(c, fn, "send ", sendbuf, any, sendtype, false))))
+	    ((rc = check_counts(c, fn, "send ", sendcounts, sdispls, true, &any)) ||
+	     (rc = check_side(c, fn, "send ", sendbuf, any, sendtype, false))))
 		return rc;
-	if ((rc = chk_counts(c, fn, "receive ", recvcounts, rdispls, true, &any)) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
+	if ((rc = check_counts(c, fn, "receive ", recvcounts, rdispls, true, &any)) ||
+	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, rdispls, recvtype);
 	if (!in_place)
@@ -145,10 +145,10 @@ int MPI_Ialltoallw(const void *sendbuf, const int sendcounts[], const int sdispl
 	bool in_place = sendbuf == MPI_IN_PLACE;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
 	    (!in_place &&
-	     (rc = chk_w_side(c, fn, "send ", sendbuf, sendcounts, sdispls, sendtypes))) ||
-	    (rc = chk_w_side(c, fn, "receive ", recvbuf, recvcounts, rdispls, recvtypes)))
+	     (rc = check_w_side(c, fn, "send ", sendbuf, sendcounts, sdispls, sendtypes))) ||
+	    (rc = check_w_side(c, fn, "receive ", recvbuf, recvcounts, rdispls, recvtypes)))
 		return rc;
 	rb = blocks_w(recvbuf, recvcounts, rdispls, recvtypes);
 	if (!in_place)
@@ -183,8 +183,8 @@ int MPI_Ireduce_scatter_block(const void *sendbuf, void *recvbuf, int recvcount,
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_red(c, fn, sendbuf, recvbuf, recvcount, datatype, op)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_red(c, fn, sendbuf, recvbuf, recvcount, datatype, op)))
 		return rc;
 	if ((long)recvcount * c->size > INT_MAX)
 		return mpi_err(comm, MPI_ERR_COUNT, fn, "%d ranks times count %d is too large",
@@ -207,14 +207,14 @@ int MPI_Ireduce_scatter(const void *sendbuf, void *recvbuf, const int recvcounts
 	struct comm *c;
 	int rc, total = 0, *displs;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_redscat_counts(c, fn, recvcounts, &total)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_redscat_counts(c, fn, recvcounts, &total)))
 		return rc;
-	if ((rc = chk_type(c, fn, "", total, datatype)) ||
-	    (rc = chk_op(c, fn, op, datatype)) ||
+	if ((rc = check_type(c, fn, "", total, datatype)) ||
+	    (rc = check_op(c, fn, op, datatype)) ||
 	    (sendbuf != MPI_IN_PLACE &&
-	     (rc = chk_ptr(c, fn, "send ", sendbuf, total, datatype))) ||
-	    (rc = chk_ptr(c, fn, "receive ", recvbuf, sendbuf == MPI_IN_PLACE ?
+	     (rc = check_buf(c, fn, "send ", sendbuf, total, datatype))) ||
+	    (rc = check_buf(c, fn, "receive ", recvbuf, sendbuf == MPI_IN_PLACE ?
 			  total : recvcounts[c->rank], datatype)))
 		return rc;
 	if (sendbuf == MPI_IN_PLACE)
@@ -238,8 +238,8 @@ static int iscan(const char *fn, const void *sendbuf, void *recvbuf, int count,
 	int rc;
 
 	/* MPI-3.1 5.11: MPI_IN_PLACE as sendbuf (all ranks) for both */
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) ||
-	    (rc = chk_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) ||
+	    (rc = check_red(c, fn, sendbuf, recvbuf, count, datatype, op)))
 		return rc;
 	if (sendbuf == MPI_IN_PLACE)
 		sendbuf = recvbuf;

@@ -5,17 +5,15 @@
 #include "coll.h"
 #include "nbc.h"
 
-int nbc_chk_start(MPI_Comm comm, const char *fn, MPI_Request *req, struct comm **c)
+int nbc_check_start(MPI_Comm comm, const char *fn, MPI_Request *req, struct comm **c)
 {
 	int rc;
 
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if ((rc = chk_comm(comm, fn, c)))
+	if ((rc = check_coll_comm(comm, fn, c)))
 		return rc;
-	if (!req)
-		return mpi_err(comm, MPI_ERR_ARG, fn, "NULL request pointer");
-	return MPI_SUCCESS;
+	return check_arg(*c, fn, req, "request pointer");
 }
 
 int nbc_begin(struct nbc_sched *s, MPI_Request *req, MPI_Comm comm, const char *fn)
@@ -30,7 +28,7 @@ int MPI_Ibarrier(MPI_Comm comm, MPI_Request *req)
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)))
 		return rc;
 	/* dissemination, as MPI_Barrier */
 	if ((s = nbc_new(c)))
@@ -50,9 +48,9 @@ int MPI_Ibcast(void *buffer, int count, MPI_Datatype datatype, int root, MPI_Com
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)) ||
-	    (rc = chk_type(c, fn, "", count, datatype)) ||
-	    (rc = chk_ptr(c, fn, "", buffer, count, datatype)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)) ||
+	    (rc = check_type(c, fn, "", count, datatype)) ||
+	    (rc = check_buf(c, fn, "", buffer, count, datatype)))
 		return rc;
 	if ((s = nbc_new(c)) && c->size > 1 && nbc_bytes(count, datatype))
 		nbc_bcast(s, buffer, count, datatype, root);
@@ -67,15 +65,15 @@ int MPI_Ireduce(const void *sendbuf, void *recvbuf, int count, MPI_Datatype data
 	struct comm *c;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)) ||
-	    (rc = chk_type(c, fn, "", count, datatype)) ||
-	    (rc = chk_op(c, fn, op, datatype)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)) ||
+	    (rc = check_type(c, fn, "", count, datatype)) ||
+	    (rc = check_op(c, fn, op, datatype)))
 		return rc;
 	/* MPI-3.1 5.9.1: MPI_IN_PLACE at the root only; recvbuf there only */
 	if (!(c->rank == root && sendbuf == MPI_IN_PLACE) &&
-	    (rc = chk_ptr(c, fn, "send ", sendbuf, count, datatype)))
+	    (rc = check_buf(c, fn, "send ", sendbuf, count, datatype)))
 		return rc;
-	if (c->rank == root && (rc = chk_ptr(c, fn, "receive ", recvbuf, count, datatype)))
+	if (c->rank == root && (rc = check_buf(c, fn, "receive ", recvbuf, count, datatype)))
 		return rc;
 	if (sendbuf == MPI_IN_PLACE)
 		sendbuf = recvbuf;
@@ -94,12 +92,12 @@ int MPI_Igather(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void 
 	bool at_root;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
-	if ((rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   at_root && sendbuf == MPI_IN_PLACE)) ||
-	    (at_root && (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false))))
+	    (at_root && (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false))))
 		return rc;
 	if (at_root)
 		rb = blocks_reg(recvbuf, recvcount, recvtype);
@@ -119,15 +117,15 @@ int MPI_Igatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 	bool at_root, any;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
-	if ((rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype,
+	if ((rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype,
 			   at_root && sendbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root &&
-	    ((rc = chk_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
-	     (rc = chk_side(c, fn, "receive ", recvbuf, any, recvtype, false))))
+	    ((rc = check_counts(c, fn, "receive ", recvcounts, displs, true, &any)) ||
+	     (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false))))
 		return rc;
 	if (at_root)
 		rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
@@ -146,11 +144,11 @@ int MPI_Iscatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype, void
 	bool at_root;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
-	if ((at_root && (rc = chk_side(c, fn, "send ", sendbuf, sendcount, sendtype, false))) ||
-	    (rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
+	if ((at_root && (rc = check_side(c, fn, "send ", sendbuf, sendcount, sendtype, false))) ||
+	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
 			   at_root && recvbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root)
@@ -171,14 +169,14 @@ int MPI_Iscatterv(const void *sendbuf, const int sendcounts[], const int displs[
 	bool at_root, any;
 	int rc;
 
-	if ((rc = nbc_chk_start(comm, fn, req, &c)) || (rc = chk_root(c, fn, root)))
+	if ((rc = nbc_check_start(comm, fn, req, &c)) || (rc = check_root(c, fn, root)))
 		return rc;
 	at_root = c->rank == root;
 	if (at_root &&
-	    ((rc = chk_counts(c, fn, "send ", sendcounts, displs, true, &any)) ||
-	     (rc = chk_side(c, fn, "send ", sendbuf, any, sendtype, false))))
+	    ((rc = check_counts(c, fn, "send ", sendcounts, displs, true, &any)) ||
+	     (rc = check_side(c, fn, "send ", sendbuf, any, sendtype, false))))
 		return rc;
-	if ((rc = chk_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
+	if ((rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype,
 			   at_root && recvbuf == MPI_IN_PLACE)))
 		return rc;
 	if (at_root)

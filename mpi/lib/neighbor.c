@@ -8,6 +8,7 @@
  * MPI_PROC_NULL neighbors (off the edge of a non-periodic Cartesian
  * dimension) move nothing: their receive blocks stay untouched. */
 #include <stdlib.h>
+#include "check.h"
 #include "nbc.h"
 
 /* Above coll.c's tags; a Cartesian block adds its index (toro_nbr_tag). */
@@ -118,9 +119,10 @@ static int nbr_start(MPI_Comm comm, const char *fn, struct nbr *x)
 	*x = (struct nbr){0};
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if (!(x->c = comm_get(comm)))
-		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, fn, "invalid communicator");
-	int rc = toro_nbr_build(x->c, &x->nin, &x->in, &x->nout, &x->out);
+	int rc = check_comm(comm, fn, &x->c);
+	if (rc)
+		return rc;
+	rc = toro_nbr_build(x->c, &x->nin, &x->in, &x->nout, &x->out);
 	if (rc == MPI_ERR_TOPOLOGY)
 		return mpi_err(comm, rc, fn, "the communicator has no topology");
 	if (rc == MPI_SUCCESS) {
@@ -136,31 +138,13 @@ static int nbr_start(MPI_Comm comm, const char *fn, struct nbr *x)
 	return MPI_SUCCESS;
 }
 
-/* Checks one block's count, datatype and buffer. */
-static int chk_blk(struct nbr *x, const char *fn, const char *what, const void *buf, int n,
-		   MPI_Datatype t)
-{
-	MPI_Comm h = x->c->handle;
-	if (n < 0)
-		return mpi_err(h, MPI_ERR_COUNT, fn, "negative %scount %d", what, n);
-	if (!dtype_ok(t))
-		return mpi_err(h, MPI_ERR_TYPE, fn, "invalid %sdatatype", what);
-	if (!dtype_committed(t))
-		return mpi_err(h, MPI_ERR_TYPE, fn, "%sdatatype not committed", what);
-	if (buf == MPI_IN_PLACE)
-		return mpi_err(h, MPI_ERR_BUFFER, fn, "MPI_IN_PLACE is not allowed in a neighborhood collective");
-	if (!buf && n > 0 && dtype_size(t) > 0 && dtype_true_lb(t) == 0)
-		return mpi_err(h, MPI_ERR_BUFFER, fn, "NULL %sbuffer with count %d", what, n);
-	return MPI_SUCCESS;
-}
-
 /* Checks every block of one side (rb or sb, nb of them). */
-static int chk_side(struct nbr *x, const char *fn, const char *what, const struct blk *b, int nb,
+static int check_blocks(struct nbr *x, const char *fn, const char *what, const struct blk *b, int nb,
 		    const void *buf)
 {
 	int rc;
 	for (int i = 0; i < nb; i++)
-		if ((rc = chk_blk(x, fn, what, buf, b[i].n, b[i].t)))
+		if ((rc = check_data(x->c, fn, what, buf, b[i].n, b[i].t)))
 			return rc;
 	return MPI_SUCCESS;
 }
@@ -170,8 +154,8 @@ static int nbr_run(struct nbr *x, const char *fn, const void *sbuf, const void *
 {
 	struct comm *c = x->c;
 	int rc, n = 0;
-	if ((rc = chk_side(x, fn, "send ", x->sb, x->nout, sbuf)) ||
-	    (rc = chk_side(x, fn, "receive ", x->rb, x->nin, rbuf))) {
+	if ((rc = check_blocks(x, fn, "send ", x->sb, x->nout, sbuf)) ||
+	    (rc = check_blocks(x, fn, "receive ", x->rb, x->nin, rbuf))) {
 		nbr_free(x);
 		return rc;
 	}
@@ -207,8 +191,8 @@ static int nbr_istart(struct nbr *x, const char *fn, const void *sbuf, const voi
 	int rc;
 	if (!req)
 		rc = mpi_err(c->handle, MPI_ERR_ARG, fn, "NULL request pointer");
-	else if (!(rc = chk_side(x, fn, "send ", x->sb, x->nout, sbuf)))
-		rc = chk_side(x, fn, "receive ", x->rb, x->nin, rbuf);
+	else if (!(rc = check_blocks(x, fn, "send ", x->sb, x->nout, sbuf)))
+		rc = check_blocks(x, fn, "receive ", x->rb, x->nin, rbuf);
 	if (rc) {
 		nbr_free(x);
 		return rc;
