@@ -65,10 +65,17 @@ int tag_fault(int tag, bool any_ok, char *why)
 
 /* ---- checks reported on a communicator ---- */
 
+/* The communicator whose handler gets an error: c's, MPI_COMM_WORLD's
+ * for c NULL (calls on no communicator, such as the datatype calls). */
+static MPI_Comm on(const struct comm *c)
+{
+	return c ? c->handle : MPI_COMM_NULL;
+}
+
 /* Reports fault cls (MPI_SUCCESS: none) of c's call fn. */
 static int report(struct comm *c, const char *fn, int cls, const char *why)
 {
-	return cls ? mpi_err(c->handle, cls, fn, "%s", why) : MPI_SUCCESS;
+	return cls ? mpi_err(on(c), cls, fn, "%s", why) : MPI_SUCCESS;
 }
 
 int check_comm(MPI_Comm comm, const char *fn, struct comm **c)
@@ -140,15 +147,15 @@ int check_tag(struct comm *c, const char *fn, int tag, bool any_ok)
 int check_op(struct comm *c, const char *fn, MPI_Op op, MPI_Datatype dt)
 {
 	if (!op_ok(op))
-		return mpi_err(c->handle, MPI_ERR_OP, fn, "invalid operation");
+		return mpi_err(on(c), MPI_ERR_OP, fn, "invalid operation");
 	if (op_check(op, dt) != MPI_SUCCESS)
-		return mpi_err(c->handle, MPI_ERR_OP, fn, "operation not defined for this datatype");
+		return mpi_err(on(c), MPI_ERR_OP, fn, "operation not defined for this datatype");
 	return MPI_SUCCESS;
 }
 
 int check_arg(struct comm *c, const char *fn, const void *p, const char *what)
 {
-	return p ? MPI_SUCCESS : mpi_err(c->handle, MPI_ERR_ARG, fn, "%s is NULL", what);
+	return p ? MPI_SUCCESS : mpi_err(on(c), MPI_ERR_ARG, fn, "%s is NULL", what);
 }
 
 /* ---- the collectives' compositions ---- */

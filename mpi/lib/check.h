@@ -4,8 +4,11 @@
  * its error class (MPI_SUCCESS when it is fine) and say why in `why`
  * (CHECK_WHY bytes) without reporting, so that any object's error handler
  * can be told (rma_ops.c tells the window's). The check_* functions
- * report a fault through mpi_err on communicator c (its handler runs) and
- * return what mpi_err returned, so that a call reads
+ * report a fault through mpi_err on communicator c (its handler runs; c
+ * NULL: MPI_COMM_WORLD's, for calls on no communicator such as the
+ * datatype calls, where check_count, check_dtype, check_type, check_buf,
+ * check_data, check_op and check_arg take it) and return what mpi_err
+ * returned, so that a call reads
  *     if ((rc = check_comm(comm, fn, &c)) || (rc = check_data(c, fn, "", buf, count, dt)) ||
  *         (rc = check_rank(c, fn, dest, RANK_PROC_NULL)) || (rc = check_tag(c, fn, tag, false)))
  *             return rc;

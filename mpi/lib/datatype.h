@@ -101,8 +101,6 @@ int dt_finish(const char *fn, struct dtype *t, MPI_Datatype *newtype);
 /* Argument checks of the datatype calls (MPI_SUCCESS or the error). */
 int dt_nomem(const char *fn);
 int dt_get_old(const char *fn, MPI_Datatype dt, struct dtype **t);
-int dt_check_count(const char *fn, int count);
-int dt_check_ptr(const char *fn, const void *p, const char *what);
 int dt_ctor_begin(const char *fn, int count, MPI_Datatype old, MPI_Datatype *newtype, struct dtype **o);
 int dt_check_blocklens(const char *fn, int count, const int *bl);
 

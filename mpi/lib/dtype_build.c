@@ -1,5 +1,6 @@
 /* Datatypes: building the flattened list (datatype.h) and the
  * constructors of MPI-3.1 4.1.2, resized (4.1.7) and dup (4.1.10). */
+#include "check.h"
 #include "datatype.h"
 #include <limits.h>
 #include <stdlib.h>
@@ -180,16 +181,6 @@ int dt_get_old(const char *fn, MPI_Datatype dt, struct dtype **t)
 	return MPI_SUCCESS;
 }
 
-int dt_check_count(const char *fn, int count)
-{
-	return count < 0 ? ERR(MPI_ERR_COUNT, "negative count %d", count) : MPI_SUCCESS;
-}
-
-int dt_check_ptr(const char *fn, const void *p, const char *what)
-{
-	return p ? MPI_SUCCESS : ERR(MPI_ERR_ARG, "%s is NULL", what);
-}
-
 /* Common start of a constructor with one old type. */
 int dt_ctor_begin(const char *fn, int count, MPI_Datatype old, MPI_Datatype *newtype,
 		      struct dtype **o)
@@ -197,9 +188,9 @@ int dt_ctor_begin(const char *fn, int count, MPI_Datatype old, MPI_Datatype *new
 	int rc;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if ((rc = dt_check_count(fn, count)) || (rc = dt_get_old(fn, old, o)))
+	if ((rc = check_count(NULL, fn, "", count)) || (rc = dt_get_old(fn, old, o)))
 		return rc;
-	return dt_check_ptr(fn, newtype, "newtype");
+	return check_arg(NULL, fn, newtype, "newtype");
 }
 
 int dt_check_blocklens(const char *fn, int count, const int *bl)
@@ -457,8 +448,8 @@ static int type_struct(const char *fn, int count, const int *bl, const MPI_Aint 
 	int rc;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if ((rc = dt_check_count(fn, count)) || (rc = dt_check_blocklens(fn, count, bl)) ||
-	    (rc = dt_check_ptr(fn, newtype, "newtype")))
+	if ((rc = check_count(NULL, fn, "", count)) || (rc = dt_check_blocklens(fn, count, bl)) ||
+	    (rc = check_arg(NULL, fn, newtype, "newtype")))
 		return rc;
 	if (count > 0 && (!disp || !types))
 		return ERR(MPI_ERR_ARG, "%s is NULL",

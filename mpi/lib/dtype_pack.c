@@ -1,5 +1,6 @@
 /* Datatypes: the pack engine (dtype_pack/dtype_unpack of impl.h), MPI_Pack
  * and MPI_Unpack (4.2), and the "external32" representation (13.5.2). */
+#include "check.h"
 #include "datatype.h"
 #include <limits.h>
 #include <stdlib.h>
@@ -71,11 +72,6 @@ void dtype_unpack(const void *packed, size_t bytes, void *buf, size_t count, MPI
 
 /* ---- Pack and Unpack (4.2) ---- */
 
-static int comm_check(const char *fn, MPI_Comm comm)
-{
-	return comm_get(comm) ? MPI_SUCCESS : ERR(MPI_ERR_COMM, "invalid communicator");
-}
-
 /* Checks of Pack/Unpack: a committed type and a count; errors go to comm
  * once it is known to be valid. */
 static int pack_check(const char *fn, MPI_Comm comm, int count, MPI_Datatype dt,
@@ -84,17 +80,12 @@ static int pack_check(const char *fn, MPI_Comm comm, int count, MPI_Datatype dt,
 	*t = NULL;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	int rc = comm_check(fn, comm);
-	if (rc)
+	struct comm *c;
+	int rc;
+	if ((rc = check_comm(comm, fn, &c)) || (rc = check_type(c, fn, "", count, dt)) ||
+	    (rc = check_arg(c, fn, position, "position")))
 		return rc;
-	if (count < 0)
-		return mpi_err(comm, MPI_ERR_COUNT, fn, "negative count %d", count);
-	if (!(*t = dt_lookup(dt)))
-		return mpi_err(comm, MPI_ERR_TYPE, fn, "invalid datatype");
-	if (!(*t)->committed)
-		return mpi_err(comm, MPI_ERR_TYPE, fn, "datatype not committed");
-	if (!position)
-		return mpi_err(comm, MPI_ERR_ARG, fn, "position is NULL");
+	*t = dt_lookup(dt);
 	return MPI_SUCCESS;
 }
 
@@ -140,15 +131,14 @@ int MPI_Pack_size(int incount, MPI_Datatype datatype, MPI_Comm comm, int *size)
 	struct dtype *t;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	int rc = comm_check(fn, comm);
-	if (rc)
+	struct comm *c;
+	int rc;
+	if ((rc = check_comm(comm, fn, &c)) || (rc = check_count(c, fn, "", incount)))
 		return rc;
-	if (incount < 0)
-		return mpi_err(comm, MPI_ERR_COUNT, fn, "negative count %d", incount);
-	if (!(t = dt_lookup(datatype)))
+	if (!(t = dt_lookup(datatype)))   /* committed or not */
 		return mpi_err(comm, MPI_ERR_TYPE, fn, "invalid datatype");
-	if (!size)
-		return mpi_err(comm, MPI_ERR_ARG, fn, "size is NULL");
+	if ((rc = check_arg(c, fn, size, "size")))
+		return rc;
 	size_t need = (size_t)incount * t->size;
 	if (need > INT_MAX)
 		return mpi_err(comm, MPI_ERR_COUNT, fn, "%zu bytes do not fit in an int", need);
@@ -254,13 +244,11 @@ static int xpack_check(const char *fn, const char *datarep, int count, MPI_Datat
 	int rc;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if ((rc = datarep_check(fn, datarep)) || (rc = dt_check_count(fn, count)))
+	if ((rc = datarep_check(fn, datarep)) || (rc = check_type(NULL, fn, "", count, dt)) ||
+	    (rc = check_arg(NULL, fn, position, "position")))
 		return rc;
-	if (!(*t = dt_lookup(dt)))
-		return ERR(MPI_ERR_TYPE, "invalid datatype");
-	if (!(*t)->committed)
-		return ERR(MPI_ERR_TYPE, "datatype not committed");
-	return dt_check_ptr(fn, position, "position");
+	*t = dt_lookup(dt);
+	return MPI_SUCCESS;
 }
 
 int MPI_Pack_external(const char datarep[], const void *inbuf, int incount,
@@ -319,11 +307,11 @@ int MPI_Pack_external_size(const char datarep[], int incount, MPI_Datatype datat
 	int rc;
 	if (!mpi_ready(fn))
 		return MPI_ERR_OTHER;
-	if ((rc = datarep_check(fn, datarep)) || (rc = dt_check_count(fn, incount)))
+	if ((rc = datarep_check(fn, datarep)) || (rc = check_count(NULL, fn, "", incount)))
 		return rc;
 	if (!(t = dt_lookup(datatype)))
 		return ERR(MPI_ERR_TYPE, "invalid datatype");
-	if ((rc = dt_check_ptr(fn, size, "size")))
+	if ((rc = check_arg(NULL, fn, size, "size")))
 		return rc;
 	*size = (MPI_Aint)((size_t)incount * t->xsize);
 	return MPI_SUCCESS;

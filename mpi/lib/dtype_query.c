@@ -1,6 +1,7 @@
 /* Datatypes: queries (size, extent, name, envelope and contents,
  * match_size), addresses, Fortran handles and the counts in a status
  * (MPI-3.1 3.2.5, 4.1.5, 4.1.8, 4.1.11, 4.1.13, 12.3). */
+#include "check.h"
 #include "datatype.h"
 #include <limits.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ static int query_begin(const char *fn, MPI_Datatype dt, struct dtype **t, const 
 	if (!(*t = dt_lookup(dt)))
 		return ERR(MPI_ERR_TYPE, dt == MPI_DATATYPE_NULL ? "MPI_DATATYPE_NULL"
 								 : "invalid datatype");
-	return dt_check_ptr(fn, out, "output argument");
+	return check_arg(NULL, fn, out, "output argument");
 }
 
 int MPI_Type_size(MPI_Datatype datatype, int *size)
@@ -314,7 +315,7 @@ static int status_check(const char *fn, const MPI_Status *st, MPI_Datatype dt, c
 		return ERR(MPI_ERR_ARG, "invalid status");
 	if (!(*t = dt_lookup(dt)))
 		return ERR(MPI_ERR_TYPE, "invalid datatype");
-	return dt_check_ptr(fn, out, "output argument");
+	return check_arg(NULL, fn, out, "output argument");
 }
 
 int MPI_Get_count(const MPI_Status *status, MPI_Datatype datatype, int *count)

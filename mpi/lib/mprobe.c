@@ -7,7 +7,7 @@
  * it. A probe of MPI_PROC_NULL matches at once with MPI_MESSAGE_NO_PROC,
  * whose receive completes at once with the MPI_PROC_NULL status. */
 #include <stdlib.h>
-#include "impl.h"
+#include "check.h"
 
 struct matched {
 	void *msg;             /* p2p_mprobe's; NULL: free slot */
@@ -55,17 +55,10 @@ static struct comm *probe_args(const char *fn, int src, int tag, MPI_Comm comm,
 	*rc = MPI_ERR_OTHER;
 	if (!mpi_ready(fn))
 		return NULL;
-	if (!(c = comm_get(comm)))
-		*rc = mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, fn, "invalid communicator");
-	else if (src != MPI_PROC_NULL && src != MPI_ANY_SOURCE && (src < 0 || src >= c->size))
-		*rc = mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", src, c->size);
-	else if (tag != MPI_ANY_TAG && (tag < 0 || tag > TORO_TAG_UB))
-		*rc = mpi_err(comm, MPI_ERR_TAG, fn, "invalid tag %d", tag);
-	else if (!message)
-		*rc = mpi_err(comm, MPI_ERR_ARG, fn, "message is NULL");
-	else
-		return c;
-	return NULL;
+	if ((*rc = check_comm(comm, fn, &c)) || (*rc = check_rank(c, fn, src, RANK_PROC_NULL | RANK_ANY_SOURCE)) ||
+	    (*rc = check_tag(c, fn, tag, true)) || (*rc = check_arg(c, fn, message, "message")))
+		return NULL;
+	return c;
 }
 
 /* One matching attempt; *flag tells whether a message was matched. */
@@ -149,13 +142,10 @@ static int mrecv_start(const char *fn, void *buf, int count, MPI_Datatype dt, MP
 							    : "invalid message handle");
 	struct comm *c = m->comm;
 	*comm = c->handle;
-	if (count < 0)
-		return mpi_err(c->handle, MPI_ERR_COUNT, fn, "negative count %d", count);
-	if (!dtype_ok(dt))
-		return mpi_err(c->handle, MPI_ERR_TYPE, fn, "invalid datatype");
-	if (!dtype_committed(dt))
-		return mpi_err(c->handle, MPI_ERR_TYPE, fn, "datatype not committed");
-	int rc = p2p_mrecv(m->msg, buf, count, dt, c, req);
+	int rc = check_type(c, fn, "", count, dt);
+	if (rc)
+		return rc;
+	rc = p2p_mrecv(m->msg, buf, count, dt, c, req);
 	m->msg = NULL;
 	*message = MPI_MESSAGE_NULL;
 	comm_release(c);     /* the request holds its own reference */

@@ -3,6 +3,7 @@
  * Rput, Rget, Raccumulate, Rget_accumulate. Each checks its arguments and
  * the origin's epoch, finds the target data (range checked), and hands
  * the operation to the target's path (rma.h). */
+#include "check.h"
 #include "rma.h"
 
 /* An RMA call's window and target: MPI_SUCCESS or the error; *skip for
@@ -30,16 +31,12 @@ static int begin(const char *fn, MPI_Win win, int target, bool request, struct w
 	return 0;
 }
 
-static int check_data(struct win *w, const char *fn, const char *what, const void *buf, int count,
-		      MPI_Datatype dt)
+static int win_check_data(struct win *w, const char *fn, const char *what, const void *buf, int count,
+			  MPI_Datatype dt)
 {
-	if (count < 0)
-		return win_err(w, MPI_ERR_COUNT, fn, "negative %s count %d", what, count);
-	if (!dtype_ok(dt) || !dtype_committed(dt))
-		return win_err(w, MPI_ERR_TYPE, fn, "%s datatype %s", what, dtype_ok(dt) ? "not committed" : "invalid");
-	if (!buf && count > 0 && dtype_size(dt) > 0 && dtype_true_lb(dt) == 0)
-		return win_err(w, MPI_ERR_BUFFER, fn, "NULL %s buffer with count %d", what, count);
-	return MPI_SUCCESS;
+	char why[CHECK_WHY];
+	int cls = data_fault(what, buf, count, dt, why);
+	return cls ? win_err(w, cls, fn, "%s", why) : MPI_SUCCESS;
 }
 
 static int same_bytes(struct win *w, const char *fn, const char *what, int count, MPI_Datatype dt, int tcount,
@@ -48,7 +45,7 @@ static int same_bytes(struct win *w, const char *fn, const char *what, int count
 	size_t a = (size_t)count * dtype_size(dt), b = (size_t)tcount * dtype_size(tdt);
 	if (a == b)
 		return MPI_SUCCESS;
-	return win_err(w, MPI_ERR_TYPE, fn, "the %s has %zu bytes, the target %zu", what, a, b);
+	return win_err(w, MPI_ERR_TYPE, fn, "the %shas %zu bytes, the target %zu", what, a, b);
 }
 
 /* The target data of (disp, count, dt), or NULL after reporting
@@ -113,7 +110,7 @@ static int check_pair(struct win *w, const char *fn, const char *what, const voi
 	int rc;
 	if (simple(count, dt, tcount, tdt) && (buf || !count))
 		return MPI_SUCCESS;
-	if ((rc = check_data(w, fn, what, buf, count, dt)) || (rc = check_data(w, fn, "target", (void *)1, tcount, tdt)))
+	if ((rc = win_check_data(w, fn, what, buf, count, dt)) || (rc = win_check_data(w, fn, "target ", (void *)1, tcount, tdt)))
 		return rc;
 	return same_bytes(w, fn, what, count, dt, tcount, tdt);
 }
@@ -125,7 +122,7 @@ static int move(const char *fn, bool get, void *obuf, int ocount, MPI_Datatype o
 	struct win *w;
 	bool skip;
 	int rc = begin(fn, win, target, req != NULL, &w, &skip);
-	if (rc == 0 && !skip && !(rc = check_pair(w, fn, "origin", obuf, ocount, odt, tcount, tdt))) {
+	if (rc == 0 && !skip && !(rc = check_pair(w, fn, "origin ", obuf, ocount, odt, tcount, tdt))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
 		const struct rma_path *p = w->path[target];
 		if (addr)
@@ -148,9 +145,9 @@ static int accumulate(const char *fn, const void *obuf, int ocount, MPI_Datatype
 	if (op == MPI_NO_OP)
 		odt = tdt, ocount = tcount, obuf = NULL;
 	if (rc == 0 && !skip && !(rc = op_arg(w, fn, op, fetch, odt, tdt)) &&
-	    !(rc = op == MPI_NO_OP ? check_data(w, fn, "target", (void *)1, tcount, tdt)
-				   : check_pair(w, fn, "origin", obuf, ocount, odt, tcount, tdt)) &&
-	    (!fetch || !(rc = check_pair(w, fn, "result", rbuf, rcount, rdt, tcount, tdt)))) {
+	    !(rc = op == MPI_NO_OP ? win_check_data(w, fn, "target ", (void *)1, tcount, tdt)
+				   : check_pair(w, fn, "origin ", obuf, ocount, odt, tcount, tdt)) &&
+	    (!fetch || !(rc = check_pair(w, fn, "result ", rbuf, rcount, rdt, tcount, tdt)))) {
 		void *addr = target_data(w, fn, target, disp, tcount, tdt, &rc);
 		if (addr)
 			rc = done(w, fn, w->path[target]->accumulate(w->peer[target], addr, obuf, ocount, odt,

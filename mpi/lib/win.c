@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check.h"
 #include "rma.h"
 
 static struct win **wtab;
@@ -92,12 +93,14 @@ static int check_create(const char *func, MPI_Aint size, int disp_unit, MPI_Info
 {
 	if (!mpi_ready(func))
 		return MPI_ERR_OTHER;
-	if (!comm_get(comm))
-		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, func, "invalid communicator");
-	if (comm_is_inter(comm))
+	struct comm *c;
+	int rc = check_comm(comm, func, &c);
+	if (rc)
+		return rc;
+	if (c->inter)
 		return mpi_err(comm, MPI_ERR_COMM, func, "an intercommunicator (windows need an intracommunicator)");
-	if (!win)
-		return mpi_err(comm, MPI_ERR_ARG, func, "win is NULL");
+	if ((rc = check_arg(c, func, win, "win")))
+		return rc;
 	if (size < 0)
 		return mpi_err(comm, MPI_ERR_SIZE, func, "negative size %ld", (long)size);
 	if (disp_unit <= 0)
