@@ -21,7 +21,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps
+.PHONY: all kernel test run clean deps unit-mpi
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -84,6 +84,21 @@ $(BUILD)/tests/kernel/selftest.o: tests/kernel/selftest.c
 
 $(BUILD)/selftest.elf: $(BUILD)/tests/kernel/selftest.o $(BUILD)/libtoro.a scripts/toro-link kernel/linker.ld
 	scripts/toro-link -o $@ $(BUILD)/tests/kernel/selftest.o $(BUILD)/libtoro.a
+
+# Host unit tests of the MPI library with AddressSanitizer and UBSan: the
+# datatype engine compiled for the host (glibc) with tests/unit/mpi_shim.c
+# in place of the rest of the library. tests/test_unit_mpi.py runs it.
+UNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+               -fno-omit-frame-pointer -Wall -Wextra -Impi/include -Impi/lib -Itests/unit
+UNIT_DT_SRC := $(addprefix mpi/lib/,datatype.c dtype_build.c dtype_array.c dtype_pack.c dtype_query.c check.c) \
+               tests/unit/mpi_shim.c tests/unit/datatype_test.c
+
+$(BUILD)/unit/datatype_test: $(UNIT_DT_SRC) $(wildcard mpi/lib/*.h) mpi/include/mpi.h tests/unit/mpi_shim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_DT_SRC) -o $@
+
+unit-mpi: $(BUILD)/unit/datatype_test
+	$(BUILD)/unit/datatype_test
 
 deps:
 	@scripts/toro-setup
