@@ -44,6 +44,7 @@ static void ep_close(struct file *f)
 	struct epoll *ep = f->priv;
 	kfree(ep->items);
 	kfree(ep);
+	kfree(f);
 }
 
 static const struct file_ops epoll_ops = {.close = ep_close};

@@ -63,7 +63,7 @@ long sys_epoll_ctl(const uint64_t *a);
 long sys_epoll_wait(const uint64_t *a);
 long sys_epoll_pwait2(const uint64_t *a);
 
-/* virtio/socket.c */
+/* socket.c */
 long sys_socket(const uint64_t *a);
 long sys_connect(const uint64_t *a);
 long sys_bind(const uint64_t *a);

@@ -355,23 +355,21 @@ static int fs_start(const char *tag)
 
 /* Mounts the first virtio-fs device whose tag is "toro" at "/". Runs in
  * a thread (it waits for the INIT reply). */
-void virtio_fs_probe(void)
+bool virtio_fs_probe(const struct vmmio *d)
 {
-	struct vmmio d;
-	int slot = 0;
-	while (vmmio_find(VIRTIO_ID_FS, &slot, &d)) {
-		char tag[37];
-		for (int i = 0; i < 36; i++)
-			tag[i] = vmmio_config8(&d, i); /* struct virtio_fs_config: tag[36], num_request_queues */
-		tag[36] = 0;
-		if (strcmp(tag, "toro") != 0) {
-			kdebug("virtio-fs: slot %d has tag \"%s\", not \"toro\"; ignored\n", d.slot, tag);
-			continue;
-		}
-		fs.dev = d;
-		__atomic_store_n(&fs.progress_ns, time_ns(), __ATOMIC_RELEASE);
-		if (fs_start(tag) == 0)
-			fs_mount();
-		return;
+	static bool taken;
+	char tag[37];
+	for (int i = 0; i < 36; i++)
+		tag[i] = vmmio_config8(d, i); /* struct virtio_fs_config: tag[36], num_request_queues */
+	tag[36] = 0;
+	if (taken || strcmp(tag, "toro") != 0) {
+		kdebug("virtio-fs: slot %d has tag \"%s\"%s; ignored\n", d->slot, tag, taken ? "" : ", not \"toro\"");
+		return false;
 	}
+	taken = true;
+	fs.dev = *d;
+	__atomic_store_n(&fs.progress_ns, time_ns(), __ATOMIC_RELEASE);
+	if (fs_start(tag) == 0)
+		fs_mount();
+	return true;
 }

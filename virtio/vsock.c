@@ -76,7 +76,6 @@ static struct {
 	int nctl;
 } vs;
 
-bool vsock_present(void) { return vs.up; }
 
 static uint32_t credit(const struct vsock *s)
 {
@@ -887,11 +886,15 @@ static int vsock_start(void)
 	return 0;
 }
 
-void virtio_vsock_probe(void)
+/* Takes the first virtio-vsock device and registers AF_VSOCK. */
+bool virtio_vsock_probe(const struct vmmio *d)
 {
-	int slot = 0;
-	if (!vmmio_find(VIRTIO_ID_VSOCK, &slot, &vs.dev))
-		return;
-	if (vsock_start() == 0)
-		vs.up = true;
+	if (vs.up)
+		return false;
+	vs.dev = *d;
+	if (vsock_start() < 0)
+		return false;
+	vs.up = true;
+	vsock_register_family();
+	return true;
 }
