@@ -29,13 +29,6 @@ int virtq_init(struct virtq *vq, uint16_t num, int pool)
 	return 0;
 }
 
-void virtq_free(struct virtq *vq)
-{
-	if (vq->mem)
-		page_free(vq->mem, vq->mem_pages);
-	vq->mem = NULL;
-}
-
 /* A chain of nout device-readable then nin device-writable buffers. */
 int virtq_add(struct virtq *vq, const uint64_t *addr, const uint32_t *len, int nout, int nin)
 {

@@ -19,7 +19,6 @@ struct virtq {
 };
 
 int virtq_init(struct virtq *vq, uint16_t num, int pool);
-void virtq_free(struct virtq *vq);
 
 /* Driver role. add returns the head descriptor, or -1 when the table is
  * full; the buffer becomes visible to the device at virtq_kick_prepare. */
