@@ -131,7 +131,7 @@ uint64_t vmmio_negotiate(struct vmmio *d, uint64_t wanted)
 
 /* Section 4.2.3.2: select, check it is unused, size it, give the three
  * addresses, then mark it ready. Returns 0 or -1. */
-int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool)
+int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool, const char *name)
 {
 	wr(d, REG_QUEUE_SEL, index);
 	if (rd(d, REG_QUEUE_READY))
@@ -144,6 +144,7 @@ int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max
 		num *= 2;
 	if (virtq_init(vq, num, pool) < 0)
 		return -1;
+	vq->name = name;
 	wr(d, REG_QUEUE_NUM, num);
 	wr64(d, REG_QUEUE_DESC, (uint64_t)vq->desc);
 	wr64(d, REG_QUEUE_DRIVER, (uint64_t)vq->avail);

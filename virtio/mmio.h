@@ -17,7 +17,8 @@ struct vmmio {
  * wanted must include VIRTIO_F_VERSION_1. Returns the negotiated set,
  * or 0 (device marked FAILED) when the device refuses. */
 uint64_t vmmio_negotiate(struct vmmio *d, uint64_t wanted);
-int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool);
+/* name: the queue in console lines (a string that lives for ever). */
+int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool, const char *name);
 void vmmio_driver_ok(struct vmmio *d);
 void vmmio_notify(struct vmmio *d, int index);
 uint32_t vmmio_ack_interrupt(struct vmmio *d);
