@@ -64,7 +64,6 @@ void page_free(void *p, size_t npages);
 size_t mem_pool_free_pages(int pool);
 void mem_pool_range(int pool, uint64_t *lo, uint64_t *hi);
 int mem_npools(void);
-uint64_t mem_total_free(void);
 
 /* kalloc.c */
 void *kmalloc(size_t n);

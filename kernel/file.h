@@ -1,7 +1,7 @@
 /* Open files. A descriptor points at a struct file whose ops table the
  * file's owner fills (the console in file.c, virtio-fs files in
- * virtio/fsops.c), as xv6's devsw does, so the syscall layer never names
- * a driver. */
+ * virtio/fsops.c, AF_VSOCK sockets in virtio/socket.c), as xv6's devsw
+ * does, so the syscall layer never names a driver. */
 #pragma once
 #include "types.h"
 
@@ -26,6 +26,7 @@
 #define S_ISDIR(m) (((m) & S_IFMT) == S_IFDIR)
 
 struct file;
+struct sock_ops;
 struct iovec64 {
 	void *base;
 	size_t len;
@@ -52,6 +53,7 @@ struct file_ops {
 	long (*fsync)(struct file *f);
 	long (*truncate)(struct file *f, uint64_t len);
 	void (*close)(struct file *f);
+	const struct sock_ops *sock;  /* a socket's calls (socket.h), or NULL */
 };
 
 struct file {
@@ -89,7 +91,7 @@ struct pollfd {
 	short events, revents;
 };
 /* poll(2) on kernel-checked memory; timeout_ns < 0 waits for ever. */
-long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
+long do_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
 int fd_install(struct file *f, int from);
 void file_put(struct file *f);
 void fill_stat(struct linux_stat *st, uint32_t mode, uint64_t size, uint64_t ino);

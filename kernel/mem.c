@@ -161,11 +161,3 @@ void mem_pool_range(int pool, uint64_t *lo, uint64_t *hi)
 	*lo = pools[pool].lo;
 	*hi = pools[pool].hi;
 }
-
-uint64_t mem_total_free(void)
-{
-	uint64_t t = 0;
-	for (int i = 0; i < npools; i++)
-		t += pools[i].free_pages;
-	return t * PAGE_SIZE;
-}

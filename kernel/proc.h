@@ -44,19 +44,10 @@ struct proc *current_proc(void);
 void proc_exit(struct proc *p, int status) __attribute__((noreturn));
 void proc_kill(struct proc *p, int sig) __attribute__((noreturn));
 
-/* sysmem.c */
-uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
-long sys_munmap(uint64_t addr, uint64_t len);
-uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
-uint64_t sys_brk(uint64_t addr);
-
 /* file.c */
 void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
-long file_syscall(long nr, uint64_t a[6], bool *handled);
-long socket_syscall(long nr, uint64_t a[6]);   /* virtio/socket.c */
-long epoll_syscall(long nr, uint64_t a[6]);    /* epoll.c */
 
-/* syscall.c */
+/* syscall.c (the handlers are in syscalls.h) */
 void syscall_init_cpu(void);
 bool user_ok(const void *p, size_t len);

@@ -80,10 +80,7 @@ static void finish_switch(struct cpu *c)
 	c->dying = NULL;
 	if (c->fpu_owner == d)
 		c->fpu_owner = NULL;
-	if (d->detached)
-		free_thread(d);
-	else
-		__atomic_store_n(&d->state, T_DEAD, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->state, T_DEAD, __ATOMIC_RELEASE);
 }
 
 /* The FPU is switched lazily: kernel code never touches it, so it keeps
@@ -186,17 +183,6 @@ struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void
 	return t;
 }
 
-void thread_detach(struct thread *t)
-{
-	struct cpu *c = t->cpu;
-	spin_lock(&c->rq_lock);
-	bool dead = t->state == T_DEAD;
-	t->detached = 1;
-	spin_unlock(&c->rq_lock);
-	if (dead)
-		free_thread(t);
-}
-
 static bool is_dead(void *t)
 {
 	return __atomic_load_n(&((struct thread *)t)->state, __ATOMIC_ACQUIRE) == T_DEAD;
@@ -237,35 +223,6 @@ void thread_sleep_ns(uint64_t ns)
 	t->next = *pp;
 	*pp = t;
 	schedule();
-}
-
-void thread_block(void)
-{
-	struct cpu *c = this_cpu();
-	struct thread *t = c->current;
-	spin_lock(&c->rq_lock);
-	if (t->wake_pending) {
-		t->wake_pending = 0;
-		spin_unlock(&c->rq_lock);
-		return;
-	}
-	t->state = T_BLOCKED;
-	spin_unlock(&c->rq_lock);
-	schedule();
-}
-
-void thread_wake(struct thread *t)
-{
-	struct cpu *c = t->cpu;
-	spin_lock(&c->rq_lock);
-	if (t->state == T_BLOCKED) {
-		t->state = T_RUNNABLE;
-		rq_push(c, t);
-	} else {
-		t->wake_pending = 1;
-	}
-	spin_unlock(&c->rq_lock);
-	sched_kick(c);
 }
 
 /* Wakes core c if it is halted. The waker changed what c waits for before

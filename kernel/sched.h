@@ -8,7 +8,6 @@ struct thread {
 	uint64_t rsp;                /* saved by swtch() */
 	struct cpu *cpu;             /* the core it runs on, for its whole life */
 	volatile int state;
-	volatile int wake_pending;   /* a wake that raced with blocking */
 	struct thread *next;         /* run queue or sleeper list */
 	uint64_t wake_at;            /* ns, while sleeping */
 	void (*fn)(void *);
@@ -19,7 +18,6 @@ struct thread {
 	void *fpu;                   /* xsave/fxsave area, 64-byte aligned */
 	void *fpu_mem;               /* the allocation holding it */
 	volatile int exit_status;
-	int detached;
 	int id;
 	int rank;                    /* -1 for kernel threads */
 	uint8_t *user_stack;         /* rank stack: lowest usable byte, guard below */
@@ -29,13 +27,10 @@ struct thread {
 };
 
 struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size);
-void thread_detach(struct thread *t);
 int thread_join(struct thread *t);
 void thread_exit(int status) __attribute__((noreturn));
 void thread_yield(void);
 void thread_sleep_ns(uint64_t ns);
-void thread_block(void);
-void thread_wake(struct thread *t);
 void sched_wait_until(bool (*cond)(void *), void *arg);
 void sched_kick(struct cpu *c);
 void sched_init_cpu(void);

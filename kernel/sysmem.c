@@ -7,6 +7,7 @@
 #include "defs.h"
 #include "proc.h"
 #include "errno.h"
+#include "syscalls.h"
 
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
@@ -34,7 +35,7 @@ static bool region_add(struct proc *p, uint64_t start, uint64_t end)
 	return true;
 }
 
-uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+static uint64_t do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
 	(void)prot;
 	(void)off;
@@ -93,7 +94,7 @@ static long unmap_range(struct proc *p, uint64_t start, uint64_t end)
 	return 0;
 }
 
-long sys_munmap(uint64_t addr, uint64_t len)
+static long do_munmap(uint64_t addr, uint64_t len)
 {
 	struct proc *p = current_proc();
 	if (!p || (addr & (PAGE_SIZE - 1)) || len == 0 || addr + len < addr)
@@ -101,7 +102,7 @@ long sys_munmap(uint64_t addr, uint64_t len)
 	return unmap_range(p, addr, addr + ALIGN_UP(len, PAGE_SIZE));
 }
 
-uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+static uint64_t do_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
 {
 	(void)new_addr;
 	struct proc *p = current_proc();
@@ -133,9 +134,14 @@ uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	return (uint64_t)m;
 }
 
-uint64_t sys_brk(uint64_t addr)
+static uint64_t do_brk(uint64_t addr)
 {
 	(void)addr;
 	struct proc *p = current_proc();
 	return p ? p->brk : 0;
 }
+
+long sys_mmap(const uint64_t *a) { return do_mmap(a[0], a[1], a[2], a[3], a[4], a[5]); }
+long sys_munmap(const uint64_t *a) { return do_munmap(a[0], a[1]); }
+long sys_mremap(const uint64_t *a) { return do_mremap(a[0], a[1], a[2], a[3], a[4]); }
+long sys_brk(const uint64_t *a) { return do_brk(a[0]); }

@@ -40,7 +40,6 @@ struct fs_queue {
 	struct spinlock lock;    /* adding chains, taking used ones */
 	struct virtq vq;
 	int index;
-	struct fs_req *owner[QSIZE];
 };
 
 /* The FORGET messages in flight on the high-priority queue, one slot per
@@ -75,17 +74,15 @@ static void fs_fail(const char *why)
 	vmmio_reset(&fs.dev);
 }
 
-/* Takes every used chain; called with the queue lock held. */
+/* Takes every used chain; called with the queue lock held, perhaps by
+ * the interrupt handler. A broken queue (virtqueue.c) stops it; the
+ * waiters see that and fail the device from their thread. */
 static void drain(struct fs_queue *q)
 {
-	uint16_t head;
+	void *data;
 	uint32_t len;
-	while (virtq_get_used(&q->vq, &head, &len)) {
-		if (head >= q->vq.num)
-			continue; /* not a chain of ours: ignore it */
-		struct fs_req *r = q->owner[head];
-		q->owner[head] = NULL;
-		virtq_recycle(&q->vq, head);
+	while (virtq_get_buf(&q->vq, &data, &len)) {
+		struct fs_req *r = data;
 		__atomic_store_n(&fs.progress_ns, time_ns(), __ATOMIC_RELEASE);
 		if (r) {
 			struct cpu *c = r->cpu;
@@ -135,12 +132,24 @@ static void fail_stalled(void)
 	fs_fail(why);
 }
 
+static bool queues_broken(void) { return fs.req.vq.broken || fs.hiprio.vq.broken; }
+
+/* From thread context only: the device wrote something impossible. */
+static bool fail_broken(void)
+{
+	if (!virtq_broken(&fs.req.vq) && !virtq_broken(&fs.hiprio.vq))
+		return false;
+	fs_fail("the device corrupted a virtqueue");
+	return true;
+}
+
 static bool req_over(void *arg)
 {
 	struct fs_req *r = arg;
 	harvest(&fs.req);
 	harvest(&fs.hiprio);
-	return __atomic_load_n(&r->done, __ATOMIC_ACQUIRE) || fs.dead || fs.check_status || stalled(r->start_ns);
+	return __atomic_load_n(&r->done, __ATOMIC_ACQUIRE) || fs.dead || fs.check_status || queues_broken() ||
+	       stalled(r->start_ns);
 }
 
 /* Waits for the reply; false when the device is gone (or goes now). */
@@ -150,7 +159,7 @@ static bool wait_reply(struct fs_req *r)
 		sched_wait_until(req_over, r);
 		if (__atomic_load_n(&r->done, __ATOMIC_ACQUIRE))
 			return true;
-		if (fs.dead)
+		if (fs.dead || fail_broken())
 			return false;
 		if (!fs.check_status)
 			break;
@@ -174,7 +183,7 @@ static bool room_free(void *arg)
 {
 	struct room *w = arg;
 	harvest(w->q);
-	return w->q->vq.num_free >= w->n || fs.dead || stalled(w->start_ns);
+	return w->q->vq.num_free >= w->n || fs.dead || w->q->vq.broken || stalled(w->start_ns);
 }
 
 /* Adds the chain and notifies the device. Returns 0 or -EIO. */
@@ -182,7 +191,7 @@ static int submit(struct fs_queue *q, struct fs_req *r, const uint64_t *addr, co
 {
 	struct room w = {q, nout + nin, time_ns()};
 	for (;;) {
-		if (fs.dead)
+		if (fs.dead || fail_broken())
 			return -EIO;
 		spin_lock(&q->lock);
 		if (q->vq.num_free >= w.n)
@@ -192,8 +201,7 @@ static int submit(struct fs_queue *q, struct fs_req *r, const uint64_t *addr, co
 		if (!fs.dead && q->vq.num_free < w.n && stalled(w.start_ns))
 			fail_stalled();
 	}
-	int head = virtq_add(&q->vq, addr, len, nout, nin);
-	q->owner[head] = r;
+	virtq_add_data(&q->vq, addr, len, nout, nin, r);
 	spin_unlock(&q->lock);
 	virtq_publish(&q->vq);
 	if (!(__atomic_load_n(&q->vq.used->flags, __ATOMIC_ACQUIRE) & VIRTQ_USED_F_NO_NOTIFY))
@@ -257,7 +265,7 @@ void fuse_forget(uint64_t nodeid, uint64_t nlookup)
 {
 	struct fs_queue *q = &fs.hiprio;
 	struct room w = {q, 1, time_ns()};
-	if (fs.dead || nodeid == FUSE_ROOT_ID || !nlookup)
+	if (fs.dead || fail_broken() || nodeid == FUSE_ROOT_ID || !nlookup)
 		return;
 	for (;;) {
 		spin_lock(&q->lock);
@@ -265,7 +273,7 @@ void fuse_forget(uint64_t nodeid, uint64_t nlookup)
 			break;
 		spin_unlock(&q->lock);
 		sched_wait_until(room_free, &w);
-		if (fs.dead || q->vq.num_free < 1)
+		if (fs.dead || fail_broken() || q->vq.num_free < 1)
 			return; /* the server is gone: nothing to forget */
 	}
 	/* The slot of the head descriptor virtq_add will use is free_head. */
@@ -311,7 +319,7 @@ static int fuse_init(void)
 static int queue_setup(struct fs_queue *q, int index)
 {
 	q->index = index;
-	return vmmio_queue_setup(&fs.dev, index, &q->vq, QSIZE, 0);
+	return vmmio_queue_setup(&fs.dev, index, &q->vq, QSIZE, 0, index == HIPRIO ? "virtio-fs hiprio" : "virtio-fs requests");
 }
 
 static uint32_t option_u32(const char *key, uint32_t dflt)
@@ -355,23 +363,21 @@ static int fs_start(const char *tag)
 
 /* Mounts the first virtio-fs device whose tag is "toro" at "/". Runs in
  * a thread (it waits for the INIT reply). */
-void virtio_fs_probe(void)
+bool virtio_fs_probe(const struct vmmio *d)
 {
-	struct vmmio d;
-	int slot = 0;
-	while (vmmio_find(VIRTIO_ID_FS, &slot, &d)) {
-		char tag[37];
-		for (int i = 0; i < 36; i++)
-			tag[i] = vmmio_config8(&d, i); /* struct virtio_fs_config: tag[36], num_request_queues */
-		tag[36] = 0;
-		if (strcmp(tag, "toro") != 0) {
-			kdebug("virtio-fs: slot %d has tag \"%s\", not \"toro\"; ignored\n", d.slot, tag);
-			continue;
-		}
-		fs.dev = d;
-		__atomic_store_n(&fs.progress_ns, time_ns(), __ATOMIC_RELEASE);
-		if (fs_start(tag) == 0)
-			fs_mount();
-		return;
+	static bool taken;
+	char tag[37];
+	for (int i = 0; i < 36; i++)
+		tag[i] = vmmio_config8(d, i); /* struct virtio_fs_config: tag[36], num_request_queues */
+	tag[36] = 0;
+	if (taken || strcmp(tag, "toro") != 0) {
+		kdebug("virtio-fs: slot %d has tag \"%s\"%s; ignored\n", d->slot, tag, taken ? "" : ", not \"toro\"");
+		return false;
 	}
+	taken = true;
+	fs.dev = *d;
+	__atomic_store_n(&fs.progress_ns, time_ns(), __ATOMIC_RELEASE);
+	if (fs_start(tag) == 0)
+		fs_mount();
+	return true;
 }

@@ -5,7 +5,6 @@
  * version and device id. Registers are read and written 32 bits at a
  * time, as 4.2.2.2 requires. */
 #include "mmio.h"
-#include "vsock.h"
 #include "../kernel/defs.h"
 #include "../kernel/cpu.h"
 #include "../kernel/x86.h"
@@ -44,7 +43,7 @@
 #define S_NEEDS_RESET 64
 #define S_FAILED 128
 
-static uint32_t rd(struct vmmio *d, uint32_t reg)
+static uint32_t rd(const struct vmmio *d, uint32_t reg)
 {
 	return *(volatile uint32_t *)(d->base + reg);
 }
@@ -70,15 +69,17 @@ static int slot_gsi(int slot)
 	return acpi_madt_found ? 16 + slot : 5 + slot;
 }
 
-bool vmmio_find(uint32_t device_id, int *slot, struct vmmio *d)
+/* The next transport from slot *slot on that holds a device; false when
+ * there is none. */
+static bool next_device(int *slot, struct vmmio *d)
 {
 	for (; *slot < MMIO_SLOTS; (*slot)++) {
 		d->base = MMIO_BASE + (uint64_t)*slot * MMIO_SLOT_SIZE;
 		if (rd(d, REG_MAGIC) != MAGIC || rd(d, REG_VERSION) != 2)
 			continue;
 		d->device_id = rd(d, REG_DEVICE_ID);
-		if (d->device_id == 0 || (device_id && d->device_id != device_id))
-			continue; /* 0: an empty transport */
+		if (d->device_id == 0)
+			continue; /* an empty transport */
 		d->slot = (*slot)++;
 		d->gsi = slot_gsi(d->slot);
 		d->vector = -1;
@@ -130,7 +131,7 @@ uint64_t vmmio_negotiate(struct vmmio *d, uint64_t wanted)
 
 /* Section 4.2.3.2: select, check it is unused, size it, give the three
  * addresses, then mark it ready. Returns 0 or -1. */
-int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool)
+int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool, const char *name)
 {
 	wr(d, REG_QUEUE_SEL, index);
 	if (rd(d, REG_QUEUE_READY))
@@ -143,6 +144,7 @@ int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max
 		num *= 2;
 	if (virtq_init(vq, num, pool) < 0)
 		return -1;
+	vq->name = name;
 	wr(d, REG_QUEUE_NUM, num);
 	wr64(d, REG_QUEUE_DESC, (uint64_t)vq->desc);
 	wr64(d, REG_QUEUE_DRIVER, (uint64_t)vq->avail);
@@ -181,7 +183,7 @@ uint32_t vmmio_config32(struct vmmio *d, uint32_t off)
 	return rd(d, REG_CONFIG + off);
 }
 
-uint8_t vmmio_config8(struct vmmio *d, uint32_t off)
+uint8_t vmmio_config8(const struct vmmio *d, uint32_t off)
 {
 	return *(volatile uint8_t *)(d->base + REG_CONFIG + off);
 }
@@ -200,9 +202,16 @@ int vmmio_irq(struct vmmio *d, void (*fn)(int, void *), void *arg)
 	return 0;
 }
 
-/* Called once by the boot sequence: each driver probes for its devices. */
+/* Called once by the boot sequence: each device found is offered to the
+ * drivers registered for its type until one takes it. */
 void virtio_probe(void)
 {
-	virtio_fs_probe();
-	virtio_vsock_probe();
+	struct vmmio d;
+	for (int slot = 0; next_device(&slot, &d);) {
+		const struct virtio_driver *drv = virtio_drivers;
+		while (drv->probe && !(drv->device_id == d.device_id && drv->probe(&d)))
+			drv++;
+		if (!drv->probe)
+			kdebug("virtio: slot %d: no driver for device type %u\n", d.slot, d.device_id);
+	}
 }

@@ -13,14 +13,12 @@ struct vmmio {
 	int gsi, vector;     /* vector -1: no interrupt, the driver polls */
 };
 
-/* Finds the next transport from slot *slot on that holds a device of that
- * type (0: any); returns false when there is none. */
-bool vmmio_find(uint32_t device_id, int *slot, struct vmmio *d);
 /* Device initialisation up to FEATURES_OK (virtio 1.1 section 3.1.1):
  * wanted must include VIRTIO_F_VERSION_1. Returns the negotiated set,
  * or 0 (device marked FAILED) when the device refuses. */
 uint64_t vmmio_negotiate(struct vmmio *d, uint64_t wanted);
-int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool);
+/* name: the queue in console lines (a string that lives for ever). */
+int vmmio_queue_setup(struct vmmio *d, int index, struct virtq *vq, uint16_t max_size, int pool, const char *name);
 void vmmio_driver_ok(struct vmmio *d);
 void vmmio_notify(struct vmmio *d, int index);
 uint32_t vmmio_ack_interrupt(struct vmmio *d);
@@ -28,9 +26,15 @@ bool vmmio_needs_reset(struct vmmio *d);
 void vmmio_reset(struct vmmio *d);
 void vmmio_failed(struct vmmio *d);
 uint32_t vmmio_config32(struct vmmio *d, uint32_t off);
-uint8_t vmmio_config8(struct vmmio *d, uint32_t off);
+uint8_t vmmio_config8(const struct vmmio *d, uint32_t off);
 /* Routes the transport's interrupt to vector on CPU 0; -1 if impossible. */
 int vmmio_irq(struct vmmio *d, void (*fn)(int, void *), void *arg);
 
-/* virtio/fs.c: probes for a virtio-fs device and mounts it at "/". */
-void virtio_fs_probe(void);
+/* A driver: virtio_probe offers it each device of its type (a copy of
+ * the transport); probe returns true when it took the device. The table
+ * is virtio/drivers.c. */
+struct virtio_driver {
+	uint32_t device_id;
+	bool (*probe)(const struct vmmio *d);
+};
+extern const struct virtio_driver virtio_drivers[];

@@ -1,23 +1,13 @@
-/* The Linux socket calls, for AF_VSOCK stream sockets (virtio/vsock.c).
- * This file owns the user ABI: descriptors, struct sockaddr_vm, msghdr,
- * flags and socket options. Any other family fails with EAFNOSUPPORT and
- * says so once. */
+/* The AF_VSOCK socket family (linux/vm_sockets.h) on virtio/vsock.c's
+ * connections: struct sockaddr_vm, the stream type and the socket
+ * options. kernel/socket.c owns the calls themselves; virtio_vsock_probe
+ * registers this family once the device is up. */
 #include "../kernel/defs.h"
-#include "../kernel/proc.h"
-#include "../kernel/file.h"
+#include "../kernel/socket.h"
 #include "../kernel/errno.h"
 #include "vsock.h"
 
 #define AF_VSOCK 40
-#define SOCK_STREAM 1
-#define SOCK_NONBLOCK 04000
-#define SOCK_CLOEXEC 02000000
-#define MSG_PEEK 2
-#define MSG_DONTWAIT 0x40
-#define MSG_WAITALL 0x100
-#define MSG_NOSIGNAL 0x4000
-#define SOL_SOCKET 1
-#define S_IFSOCK 0140000
 
 /* struct sockaddr_vm (linux/vm_sockets.h) */
 struct sockaddr_vm {
@@ -29,15 +19,7 @@ struct sockaddr_vm {
 	uint8_t zero[3];
 };
 
-struct msghdr64 {
-	void *name;
-	uint32_t namelen;
-	struct iovec64 *iov;
-	uint64_t iovlen;
-	void *control;
-	uint64_t controllen;
-	int flags;
-};
+static bool nonblocking(int msg_flags) { return msg_flags & MSG_DONTWAIT; }
 
 static long sock_read(struct file *f, void *buf, size_t n, int64_t off)
 {
@@ -69,219 +51,83 @@ static long sock_stat(struct file *f, struct linux_stat *st)
 	return 0;
 }
 
-static void sock_close(struct file *f) { vsock_close(f->priv); }
-
-static const struct file_ops socket_ops = {
-	.read = sock_read, .write = sock_write, .writev = sock_writev,
-	.poll = sock_poll, .stat = sock_stat, .close = sock_close,
-};
-
-static long socket_fd(int fd, struct vsock **out)
+static void sock_close(struct file *f)
 {
-	struct file *f = fd_get(fd);
-	if (!f)
-		return -EBADF;
-	if (f->ops != &socket_ops)
-		return -ENOTSOCK;
-	*out = f->priv;
-	return 0;
+	vsock_close(f->priv);
+	kfree(f);
 }
 
-/* A new descriptor for s; closes s when there is none. */
-static long install(struct vsock *s, int flags)
-{
-	struct file *f = file_alloc(&socket_ops, s, O_RDWR | (flags & SOCK_NONBLOCK ? O_NONBLOCK : 0));
-	if (!f) {
-		vsock_close(s);
-		return -ENOMEM;
-	}
-	long fd = fd_install(f, 0);
-	if (fd < 0)
-		file_put(f);
-	return fd;
-}
-
-static long sys_socket(int family, int type, int protocol)
-{
-	static uint32_t reported;
-	if (family != AF_VSOCK) {
-		if (family >= 0 && family < 32 && !(__atomic_fetch_or(&reported, 1u << family, __ATOMIC_RELAXED) & (1u << family)))
-			kprintf("toro: rank %d: socket family %d is not supported (only AF_VSOCK, 40); "
-				"returning EAFNOSUPPORT\n", current_proc()->rank, family);
-		return -EAFNOSUPPORT;
-	}
-	if ((type & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != SOCK_STREAM)
-		return -ESOCKTNOSUPPORT;
-	if (protocol != 0)
-		return -EPROTONOSUPPORT;
-	if (!vsock_present())
-		return -EAFNOSUPPORT; /* no virtio-vsock device: toro-run --vsock-forward or --vsock-unix adds one */
-	struct vsock *s;
-	long r = vsock_create(&s);
-	return r < 0 ? r : install(s, type);
-}
-
-static long get_addr(const void *user, uint32_t len, struct sockaddr_vm *out)
+static long get_addr(const void *addr, uint32_t len, struct sockaddr_vm *out)
 {
 	if (len < sizeof *out)
 		return -EINVAL;
-	if (!user_ok(user, sizeof *out))
-		return -EFAULT;
-	memcpy(out, user, sizeof *out);
+	memcpy(out, addr, sizeof *out);
 	return out->family == AF_VSOCK ? 0 : -EAFNOSUPPORT;
 }
 
-/* Writes an address the way Linux does: truncated to *len, *len set to
- * the full size. */
-static long put_addr(void *user, uint32_t *len, uint32_t cid, uint32_t port)
+static long vs_bind(struct file *f, const void *addr, uint32_t len)
 {
-	if (!user)
-		return 0;
-	if (!user_ok(len, 4))
-		return -EFAULT;
-	struct sockaddr_vm a = {.family = AF_VSOCK, .port = port, .cid = cid};
-	uint32_t n = MIN(*len, (uint32_t)sizeof a);
-	if ((int)*len < 0)
-		return -EINVAL;
-	if (n && !user_ok(user, n))
-		return -EFAULT;
-	memcpy(user, &a, n);
-	*len = sizeof a;
+	struct sockaddr_vm a;
+	long r = get_addr(addr, len, &a);
+	return r < 0 ? r : vsock_bind(f->priv, a.cid, a.port);
+}
+
+static long vs_connect(struct file *f, const void *addr, uint32_t len)
+{
+	struct sockaddr_vm a;
+	long r = get_addr(addr, len, &a);
+	return r < 0 ? r : vsock_connect(f->priv, a.cid, a.port, f->flags & O_NONBLOCK);
+}
+
+static long vs_listen(struct file *f, int backlog) { return vsock_listen(f->priv, backlog); }
+
+static const struct file_ops socket_ops;
+
+static long vs_accept(struct file *f, struct file **out)
+{
+	struct vsock *c;
+	long r = vsock_accept(f->priv, f->flags & O_NONBLOCK, &c);
+	if (r < 0)
+		return r;
+	*out = file_alloc(&socket_ops, c, O_RDWR);
+	if (!*out) {
+		vsock_close(c);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-static long sys_bind_connect(int fd, const void *addr, uint32_t len, bool connect)
+static long vs_send(struct file *f, const struct iovec64 *iov, int n, int flags)
 {
-	struct vsock *s;
-	struct sockaddr_vm a;
-	long r = socket_fd(fd, &s);
-	if (r == 0)
-		r = get_addr(addr, len, &a);
-	if (r < 0)
-		return r;
-	if (!connect)
-		return vsock_bind(s, a.cid, a.port);
-	return vsock_connect(s, a.cid, a.port, fd_get(fd)->flags & O_NONBLOCK);
+	return vsock_send(f->priv, iov, n, nonblocking(flags));
 }
 
-static long sys_accept(int fd, void *addr, uint32_t *len, int flags)
+static long vs_recv(struct file *f, const struct iovec64 *iov, int n, int flags)
 {
-	struct vsock *s, *c;
-	long r = socket_fd(fd, &s);
-	if (r < 0)
-		return r;
-	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
-		return -EINVAL;
-	if (addr && !user_ok(len, 4))
-		return -EFAULT;
-	r = vsock_accept(s, fd_get(fd)->flags & O_NONBLOCK, &c);
-	if (r < 0)
-		return r;
+	return vsock_recv(f->priv, iov, n, nonblocking(flags), flags & MSG_PEEK, flags & MSG_WAITALL);
+}
+
+static long vs_name(struct file *f, bool peer, void *addr)
+{
 	uint32_t cid, port;
-	vsock_name(c, true, &cid, &port);
-	r = put_addr(addr, len, cid, port);
-	if (r < 0) {
-		vsock_close(c);
-		return r;
-	}
-	return install(c, flags);
-}
-
-static long sys_name(int fd, void *addr, uint32_t *len, bool peer)
-{
-	struct vsock *s;
-	uint32_t cid, port;
-	long r = socket_fd(fd, &s);
-	if (r == 0)
-		r = vsock_name(s, peer, &cid, &port);
-	if (r == 0 && !addr)
-		r = -EFAULT;
-	return r < 0 ? r : put_addr(addr, len, cid, port);
-}
-
-/* Checks a vector from the rank; returns its count or -errno. */
-static long check_iov(const struct iovec64 *iov, uint64_t n)
-{
-	if (n > 1024)
-		return -EINVAL;
-	if (n && !user_ok(iov, n * sizeof *iov))
-		return -EFAULT;
-	for (uint64_t i = 0; i < n; i++)
-		if (iov[i].len && !user_ok(iov[i].base, iov[i].len))
-			return -EFAULT;
-	return n;
-}
-
-static long transfer(int fd, const struct iovec64 *iov, int n, int flags, bool send)
-{
-	struct vsock *s;
-	long r = socket_fd(fd, &s);
+	long r = vsock_name(f->priv, peer, &cid, &port);
 	if (r < 0)
 		return r;
-	bool nonblock = (fd_get(fd)->flags & O_NONBLOCK) || (flags & MSG_DONTWAIT);
-	if (send)
-		return vsock_send(s, iov, n, nonblock);
-	return vsock_recv(s, iov, n, nonblock, flags & MSG_PEEK, flags & MSG_WAITALL);
+	struct sockaddr_vm a = {.family = AF_VSOCK, .port = port, .cid = cid};
+	memcpy(addr, &a, sizeof a);
+	return sizeof a;
 }
 
-/* sendto and recvfrom: a connected stream ignores the address. */
-static long sys_sendrecv(int fd, void *buf, size_t n, int flags, void *addr, uint32_t *alen, bool send)
+static long vs_shutdown(struct file *f, int how)
 {
-	if (n && !user_ok(buf, n))
-		return -EFAULT;
-	struct iovec64 v = {buf, n};
-	long r = transfer(fd, &v, 1, flags, send);
-	if (r >= 0 && !send && addr) {
-		struct vsock *s = fd_get(fd)->priv;
-		uint32_t cid, port;
-		if (vsock_name(s, true, &cid, &port) == 0 && put_addr(addr, alen, cid, port) < 0)
-			return -EFAULT;
-	}
-	return r;
-}
-
-static long sys_msg(int fd, struct msghdr64 *m, int flags, bool send)
-{
-	if (!user_ok(m, sizeof *m))
-		return -EFAULT;
-	long n = check_iov(m->iov, m->iovlen);
-	if (n < 0)
-		return n;
-	long r = transfer(fd, m->iov, n, flags, send);
-	if (r >= 0 && !send) {
-		m->controllen = 0;
-		m->flags = 0;
-		if (m->name) {
-			struct vsock *s = fd_get(fd)->priv;
-			uint32_t cid, port;
-			if (vsock_name(s, true, &cid, &port) == 0 && put_addr(m->name, &m->namelen, cid, port) < 0)
-				return -EFAULT;
-		}
-	}
-	return r;
-}
-
-static long sys_shutdown(int fd, int how)
-{
-	struct vsock *s;
-	long r = socket_fd(fd, &s);
-	if (r < 0)
-		return r;
-	if (how < 0 || how > 2)
-		return -EINVAL;
-	return vsock_shutdown(s, how + 1); /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 */
+	return vsock_shutdown(f->priv, how + 1); /* SHUT_RD 0, SHUT_WR 1, SHUT_RDWR 2 -> bits */
 }
 
 /* The options servers and libraries set are accepted (they change nothing
  * here); SO_ERROR, SO_TYPE and the buffer sizes are answered. */
-static long sys_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
+static long vs_setsockopt(struct file *f, int level, int name, const void *val, uint32_t len)
 {
-	struct vsock *s;
-	long r = socket_fd(fd, &s);
-	if (r < 0)
-		return r;
-	if (len && !user_ok(val, len))
-		return -EFAULT;
+	(void)f, (void)val, (void)len;
 	if (level == SOL_SOCKET) {
 		switch (name) {
 		case 2: case 7: case 8: case 9: case 13: case 15: case 20: case 21:
@@ -294,57 +140,50 @@ static long sys_setsockopt(int fd, int level, int name, const void *val, uint32_
 	return -ENOPROTOOPT;
 }
 
-static long sys_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
+static long vs_getsockopt(struct file *f, int level, int name, int *v)
 {
-	struct vsock *s;
-	long r = socket_fd(fd, &s);
-	if (r < 0)
-		return r;
-	if (!user_ok(len, 4) || (int)*len < 0)
-		return -EFAULT;
-	int v;
 	if (level != SOL_SOCKET)
 		return -ENOPROTOOPT;
 	switch (name) {
-	case 3: v = SOCK_STREAM; break;                  /* SO_TYPE */
-	case 4: v = vsock_take_error(s); break;          /* SO_ERROR */
-	case 7: case 8: v = vsock_buf_size(s); break;    /* SO_SNDBUF, SO_RCVBUF */
-	case 30: v = vsock_listening(s); break;          /* SO_ACCEPTCONN */
-	case 39: v = AF_VSOCK; break;                    /* SO_DOMAIN */
-	case 2: case 9: case 15: v = 0; break;           /* REUSEADDR, KEEPALIVE, REUSEPORT */
+	case 3: *v = SOCK_STREAM; return 0;                 /* SO_TYPE */
+	case 4: *v = vsock_take_error(f->priv); return 0;   /* SO_ERROR */
+	case 7: case 8: *v = vsock_buf_size(f->priv); return 0; /* SO_SNDBUF, SO_RCVBUF */
+	case 30: *v = vsock_listening(f->priv); return 0;   /* SO_ACCEPTCONN */
+	case 39: *v = AF_VSOCK; return 0;                   /* SO_DOMAIN */
+	case 2: case 9: case 15: *v = 0; return 0;          /* REUSEADDR, KEEPALIVE, REUSEPORT */
 	default: return -ENOPROTOOPT;
 	}
-	uint32_t n = MIN(*len, 4u);
-	if (n && !user_ok(val, n))
-		return -EFAULT;
-	memcpy(val, &v, n);
-	*len = n;
+}
+
+static const struct sock_ops vsock_sock_ops = {
+	.bind = vs_bind, .connect = vs_connect, .listen = vs_listen, .accept = vs_accept,
+	.send = vs_send, .recv = vs_recv, .name = vs_name, .shutdown = vs_shutdown,
+	.setsockopt = vs_setsockopt, .getsockopt = vs_getsockopt,
+};
+
+static const struct file_ops socket_ops = {
+	.read = sock_read, .write = sock_write, .writev = sock_writev,
+	.poll = sock_poll, .stat = sock_stat, .close = sock_close, .sock = &vsock_sock_ops,
+};
+
+static long vs_create(int type, int protocol, struct file **out)
+{
+	if (type != SOCK_STREAM)
+		return -ESOCKTNOSUPPORT;
+	if (protocol != 0)
+		return -EPROTONOSUPPORT;
+	struct vsock *s;
+	long r = vsock_create(&s);
+	if (r < 0)
+		return r;
+	*out = file_alloc(&socket_ops, s, O_RDWR);
+	if (!*out) {
+		vsock_close(s);
+		return -ENOMEM;
+	}
 	return 0;
 }
 
-long socket_syscall(long nr, uint64_t a[6])
-{
-	switch (nr) {
-	case 41: return sys_socket(a[0], a[1], a[2]);
-	case 42: return sys_bind_connect(a[0], (void *)a[1], a[2], true);
-	case 43: return sys_accept(a[0], (void *)a[1], (void *)a[2], 0);
-	case 288: return sys_accept(a[0], (void *)a[1], (void *)a[2], a[3]);
-	case 44: return sys_sendrecv(a[0], (void *)a[1], a[2], a[3], NULL, NULL, true);
-	case 45: return sys_sendrecv(a[0], (void *)a[1], a[2], a[3], (void *)a[4], (void *)a[5], false);
-	case 46: return sys_msg(a[0], (void *)a[1], a[2], true);
-	case 47: return sys_msg(a[0], (void *)a[1], a[2], false);
-	case 48: return sys_shutdown(a[0], a[1]);
-	case 49: return sys_bind_connect(a[0], (void *)a[1], a[2], false);
-	case 50: {
-		struct vsock *s;
-		long r = socket_fd(a[0], &s);
-		return r < 0 ? r : vsock_listen(s, a[1]);
-	}
-	case 51: return sys_name(a[0], (void *)a[1], (void *)a[2], false);
-	case 52: return sys_name(a[0], (void *)a[1], (void *)a[2], true);
-	case 53: return -EOPNOTSUPP; /* socketpair: vsock has none (nor does Linux) */
-	case 54: return sys_setsockopt(a[0], a[1], a[2], (void *)a[3], a[4]);
-	case 55: return sys_getsockopt(a[0], a[1], a[2], (void *)a[3], (void *)a[4]);
-	default: return -ENOSYS;
-	}
-}
+static const struct sock_family vsock_family = {AF_VSOCK, vs_create};
+
+void vsock_register_family(void) { sock_register(&vsock_family); }

@@ -76,7 +76,6 @@ static struct {
 	int nctl;
 } vs;
 
-bool vsock_present(void) { return vs.up; }
 
 static uint32_t credit(const struct vsock *s)
 {
@@ -88,11 +87,10 @@ static uint32_t credit(const struct vsock *s)
 
 static void reclaim_tx(void)
 {
-	uint16_t head;
+	void *data;
 	uint32_t len;
-	while (virtq_get_used(&vs.txq, &head, &len))
-		if (head < vs.txq.num)
-			virtq_recycle(&vs.txq, head);
+	while (virtq_get_buf(&vs.txq, &data, &len))
+		;
 }
 
 static void notify(int queue, struct virtq *vq)
@@ -367,14 +365,14 @@ static void post_rx(uint8_t *buf)
 {
 	uint64_t addr = (uint64_t)buf;
 	uint32_t len = RX_BUF_SIZE;
-	virtq_add(&vs.rxq, &addr, &len, 0, 1);
+	virtq_add_data(&vs.rxq, &addr, &len, 0, 1, buf);
 }
 
 static void post_event(uint32_t *ev)
 {
 	uint64_t addr = (uint64_t)ev;
 	uint32_t len = sizeof *ev;
-	virtq_add(&vs.evq, &addr, &len, 0, 1);
+	virtq_add_data(&vs.evq, &addr, &len, 0, 1, ev);
 }
 
 /* TRANSPORT_RESET (5.10.6.7): the peer forgot every connection; listeners
@@ -393,15 +391,11 @@ static void transport_reset(void)
 
 static bool take_events(void)
 {
-	uint16_t head;
+	void *ev;
 	uint32_t len;
 	bool any = false;
-	while (virtq_get_used(&vs.evq, &head, &len)) {
-		if (head >= vs.evq.num)
-			continue;
-		uint32_t *ev = (uint32_t *)vs.evq.desc[head].addr;
-		virtq_recycle(&vs.evq, head);
-		if (len >= 4 && *ev == VSOCK_EVENT_TRANSPORT_RESET)
+	while (virtq_get_buf(&vs.evq, &ev, &len)) {
+		if (len >= 4 && *(uint32_t *)ev == VSOCK_EVENT_TRANSPORT_RESET)
 			transport_reset();
 		post_event(ev);
 		any = true;
@@ -413,17 +407,14 @@ static bool take_events(void)
 
 static bool take_packets(void)
 {
-	uint16_t head;
+	void *data;
 	uint32_t len;
 	bool any = false;
-	while (virtq_get_used(&vs.rxq, &head, &len)) {
-		if (head >= vs.rxq.num)
-			continue; /* not a buffer of ours */
-		uint8_t *buf = (uint8_t *)vs.rxq.desc[head].addr;
-		virtq_recycle(&vs.rxq, head);
+	while (virtq_get_buf(&vs.rxq, &data, &len)) { /* len <= RX_BUF_SIZE: the ring checked it */
+		uint8_t *buf = data;
 		struct vsock_hdr h;
 		memcpy(&h, buf, sizeof h);
-		if (len >= sizeof h && len <= RX_BUF_SIZE && h.len <= len - sizeof h)
+		if (len >= sizeof h && h.len <= len - sizeof h)
 			receive(&h, buf + sizeof h);
 		else
 			kdebug("vsock: malformed packet of %u bytes dropped\n", len);
@@ -444,11 +435,32 @@ static void kick_waiters(void)
 			sched_kick(cpus[i]);
 }
 
+/* A queue the device corrupted (virtqueue.c said which): the device is
+ * reset, every connection fails with ECONNRESET and new sockets with
+ * EAFNOSUPPORT. Called from thread context with the lock held. */
+static bool device_broken(void)
+{
+	if (!virtq_broken(&vs.rxq) & !virtq_broken(&vs.txq) & !virtq_broken(&vs.evq))
+		return false;
+	kprintf("toro: virtio-vsock: the device is reset; connections fail with ECONNRESET\n");
+	vmmio_reset(&vs.dev);
+	vs.up = false;
+	for (struct vsock *s = vs.all, *next; s; s = next) {
+		next = s->next;
+		if (s->state != V_LISTEN)
+			set_closed(s, ECONNRESET);
+	}
+	kick_waiters();
+	return true;
+}
+
 /* Everything the device has done; called with the lock held. */
 static void pump_locked(void)
 {
 	bool any = take_packets() | take_events();
 	reclaim_tx();
+	if (device_broken())
+		return;
 	if (vs.nctl)
 		flush_control();
 	expire();
@@ -858,9 +870,9 @@ static int vsock_start(void)
 		kprintf("toro: virtio-vsock: the device refused the features (virtio 1.0 required)\n");
 		return -1;
 	}
-	if (vmmio_queue_setup(&vs.dev, 0, &vs.rxq, QSIZE, 0) < 0 ||
-	    vmmio_queue_setup(&vs.dev, 1, &vs.txq, QSIZE, 0) < 0 ||
-	    vmmio_queue_setup(&vs.dev, 2, &vs.evq, EV_BUFS, 0) < 0) {
+	if (vmmio_queue_setup(&vs.dev, 0, &vs.rxq, QSIZE, 0, "virtio-vsock rx") < 0 ||
+	    vmmio_queue_setup(&vs.dev, 1, &vs.txq, QSIZE, 0, "virtio-vsock tx") < 0 ||
+	    vmmio_queue_setup(&vs.dev, 2, &vs.evq, EV_BUFS, 0, "virtio-vsock event") < 0) {
 		kprintf("toro: virtio-vsock: cannot set up the queues\n");
 		vmmio_failed(&vs.dev);
 		return -1;
@@ -887,11 +899,15 @@ static int vsock_start(void)
 	return 0;
 }
 
-void virtio_vsock_probe(void)
+/* Takes the first virtio-vsock device and registers AF_VSOCK. */
+bool virtio_vsock_probe(const struct vmmio *d)
 {
-	int slot = 0;
-	if (!vmmio_find(VIRTIO_ID_VSOCK, &slot, &vs.dev))
-		return;
-	if (vsock_start() == 0)
-		vs.up = true;
+	if (vs.up)
+		return false;
+	vs.dev = *d;
+	if (vsock_start() < 0)
+		return false;
+	vs.up = true;
+	vsock_register_family();
+	return true;
 }

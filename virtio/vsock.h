@@ -1,6 +1,6 @@
 /* virtio-vsock stream sockets (virtio 1.2 section 5.10). virtio/vsock.c
- * owns the device and the connection state; kernel/socket.c turns the
- * Linux socket calls into these. Every call returns 0 (or a count) or
+ * owns the device and the connection state; virtio/socket.c is the
+ * AF_VSOCK family kernel/socket.c's calls reach. Every call returns 0 (or a count) or
  * -errno. */
 #pragma once
 #include "../kernel/types.h"
@@ -16,8 +16,9 @@
 
 struct vsock;
 
-void virtio_vsock_probe(void);
-bool vsock_present(void);
+struct vmmio;
+bool virtio_vsock_probe(const struct vmmio *d);
+void vsock_register_family(void);   /* virtio/socket.c */
 long vsock_create(struct vsock **out);
 long vsock_bind(struct vsock *s, uint32_t cid, uint32_t port);
 long vsock_listen(struct vsock *s, int backlog);
