@@ -13,6 +13,7 @@ struct file;
 /* A run of pages a rank obtained with mmap; munmap and mremap check them. */
 struct region {
 	uint64_t start, end;
+	bool guarded;               /* some pages made absent by PROT_NONE */
 	struct region *next;
 };
 
@@ -32,6 +33,14 @@ struct proc {
 	struct thread *thread;
 	uint64_t start_ns;
 	void *services;             /* the MPI service table, or NULL */
+	/* Threads (thread_sys.c): the rank owns cores first_core ..
+	 * first_core + threads_per_rank - 1. */
+	int first_core;
+	struct spinlock tlock;      /* guards threads and nthreads */
+	struct thread *threads;     /* live user threads, through tnext */
+	volatile int nthreads;
+	volatile int exiting;       /* exit_group or a fatal signal ended the rank */
+	volatile int mlock;         /* memory and files while threads > 1 (proc_lock) */
 };
 
 extern struct proc *procs[MAX_CPUS];
@@ -44,7 +53,22 @@ struct proc *current_proc(void);
 void proc_exit(struct proc *p, int status) __attribute__((noreturn));
 void proc_kill(struct proc *p, int sig) __attribute__((noreturn));
 
+/* thread_sys.c */
+void proc_add_main_thread(struct proc *p, struct thread *t);
+void proc_lock(struct proc *p);
+void proc_unlock(struct proc *p);
+long sys_clone(uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid, uint64_t tls);
+void sys_exit_thread(int status) __attribute__((noreturn));
+long thread_syscall(long nr, uint64_t a[6], bool *handled);
+void rank_kick(int rank);
+int thread_tid(struct thread *t);
+
+/* futex.c */
+long sys_futex(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
+
 /* sysmem.c */
+long sys_mprotect(uint64_t addr, uint64_t len, int prot);
 uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
 long sys_munmap(uint64_t addr, uint64_t len);
 uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);

@@ -26,8 +26,19 @@ struct thread {
 	size_t user_stack_size;
 	char name[24];
 	bool started;
+	/* user threads of a rank (kernel/thread_sys.c) */
+	struct thread *snext;        /* sleeper list (a thread may be on it and a run queue) */
+	struct thread *tnext;        /* the rank's thread list */
+	int tid;
+	uint64_t clear_tid;          /* CLONE_CHILD_CLEARTID / set_tid_address */
+	uint64_t robust_list;
+	uint64_t affinity;           /* allowed cores, a bit each */
+	volatile int move_to;        /* core + 1 to migrate to at the next yield */
 };
 
+struct thread *thread_new(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size);
+void thread_start(struct thread *t);
+bool thread_block_until(uint64_t deadline_ns);
 struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size);
 void thread_detach(struct thread *t);
 int thread_join(struct thread *t);

@@ -9,12 +9,8 @@
 #include "sched.h"
 #include "proc.h"
 #include "errno.h"
+#include "frame.h"
 
-struct syscall_frame {
-	uint64_t r15, r14, r13, r12, rbp, rbx;
-	uint64_t r9, r8, r10, rdx, rsi, rdi;
-	uint64_t nr, rip, rflags, rsp;
-};
 
 struct timespec64 {
 	int64_t sec, nsec;
@@ -55,7 +51,7 @@ static int rank_pid(void)
 	return 100 + (p ? p->rank : 0);
 }
 
-static uint64_t clock_ns(int clock)
+uint64_t clock_ns(int clock)
 {
 	switch (clock) {
 	case 0:  /* CLOCK_REALTIME */
@@ -194,18 +190,6 @@ static long sys_sysinfo(struct sysinfo *si)
 	return 0;
 }
 
-static long sys_sched_getaffinity(size_t size, uint8_t *mask)
-{
-	if (size < 8)
-		return -EINVAL;
-	if (!user_ok(mask, size))
-		return -EFAULT;
-	memset(mask, 0, size);
-	int core = this_cpu()->id;
-	mask[core / 8] |= 1 << (core % 8);
-	return 8;
-}
-
 static long sys_arch_prctl(int code, uint64_t addr)
 {
 	struct thread *t = current_thread();
@@ -240,25 +224,6 @@ static long sys_kill(int pid, int sig)
 	if (!ignored)
 		proc_kill(current_proc(), sig);
 	return 0;
-}
-
-static long sys_futex(int *uaddr, int op, int val)
-{
-	if (!user_ok(uaddr, 4))
-		return -EFAULT;
-	switch (op & 0x7f) {
-	case 0: /* FUTEX_WAIT: a rank is one thread, so nobody else can wake it */
-	case 9: /* FUTEX_WAIT_BITSET */
-		if (__atomic_load_n(uaddr, __ATOMIC_ACQUIRE) != val)
-			return -EAGAIN;
-		thread_yield();
-		return 0;
-	case 1:  /* FUTEX_WAKE */
-	case 10: /* FUTEX_WAKE_BITSET */
-		return 0;
-	default:
-		return -ENOSYS;
-	}
 }
 
 static const char *unsupported_name(long nr)
@@ -297,7 +262,10 @@ long syscall_dispatch(struct syscall_frame *f)
 	uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
 	long nr = f->nr;
 	bool handled = false;
-	long r = file_syscall(nr, a, &handled);
+	long r = thread_syscall(nr, a, &handled);
+	if (handled)
+		return r;
+	r = file_syscall(nr, a, &handled);
 	if (handled)
 		return r;
 	switch (nr) {
@@ -307,7 +275,7 @@ long syscall_dispatch(struct syscall_frame *f)
 	case 213: case 232: case 233: case 281: case 291: case 441:
 		return epoll_syscall(nr, a);
 	case 9: return sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
-	case 10: return 0; /* mprotect: one address space, no protection to change */
+	case 10: return sys_mprotect(a[0], a[1], a[2]);
 	case 11: return sys_munmap(a[0], a[1]);
 	case 12: return sys_brk(a[0]);
 	case 13: /* rt_sigaction: accepted, never delivered */
@@ -318,12 +286,11 @@ long syscall_dispatch(struct syscall_frame *f)
 		if (a[2] && user_ok((void *)a[2], 8))
 			memset((void *)a[2], 0, 8);
 		return 0;
-	case 24: thread_yield(); return 0;
 	case 25: return sys_mremap(a[0], a[1], a[2], a[3], a[4]);
 	case 28: return 0; /* madvise: advice only */
 	case 35: return sleep_for((void *)a[0], 0, 0);
-	case 39: case 186: return rank_pid(); /* getpid, gettid */
-	case 60: case 231: proc_exit(current_proc(), a[0]);
+	case 39: return rank_pid(); /* getpid */
+	case 231: proc_exit(current_proc(), a[0]); /* exit_group */
 	case 62: return sys_kill(a[0], a[1]);
 	case 63: return sys_uname((void *)a[0]);
 	case 95: return 022; /* umask */
@@ -334,24 +301,19 @@ long syscall_dispatch(struct syscall_frame *f)
 	case 110: return 1; /* getppid */
 	case 131: return 0; /* sigaltstack */
 	case 158: return sys_arch_prctl(a[0], a[1]);
-	case 200: return sys_kill(a[0] == (uint64_t)rank_pid() ? 0 : -2, a[1]); /* tkill */
 	case 201: /* time */ {
 		int64_t now = clock_ns(0) / 1000000000;
 		if (a[0] && user_ok((void *)a[0], 8))
 			*(int64_t *)a[0] = now;
 		return now;
 	}
-	case 202: return sys_futex((void *)a[0], a[1], a[2]);
-	case 204: return sys_sched_getaffinity(a[1], (void *)a[2]);
-	case 218: return rank_pid(); /* set_tid_address */
 	case 228: return sys_clock_gettime(a[0], (void *)a[1]);
 	case 229: /* clock_getres: 1 ns */
 		if (a[1] && user_ok((void *)a[1], 16))
 			*(struct timespec64 *)a[1] = (struct timespec64){0, 1};
 		return 0;
 	case 230: return sys_clock_nanosleep(a[0], a[1], (void *)a[2]);
-	case 234: return sys_kill(a[1] == (uint64_t)rank_pid() ? 0 : -2, a[2]); /* tgkill */
-	case 273: case 334: return -ENOSYS; /* set_robust_list, rseq: glibc probes, quietly */
+	case 334: return -ENOSYS; /* rseq: glibc probes, quietly */
 	case 302: return sys_prlimit(a[1], (void *)a[2], (void *)a[3]);
 	case 318: return sys_getrandom((void *)a[0], a[1]);
 	default: return unknown_syscall(nr);
