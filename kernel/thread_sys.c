@@ -12,6 +12,7 @@
 #include "proc.h"
 #include "errno.h"
 #include "frame.h"
+#include "../mpi/svc.h"
 
 #define CLONE_VM 0x100
 #define CLONE_FS 0x200
@@ -63,6 +64,8 @@ void proc_add_main_thread(struct proc *p, struct thread *t)
 	t->tnext = NULL;
 	p->threads = t;
 	p->nthreads = 1;
+	if (p->services) /* the MPI library takes its lock only while threads > 1 */
+		((struct toro_svc *)p->services)->nthreads = &p->nthreads;
 	__atomic_add_fetch(&t->cpu->load, 1, __ATOMIC_RELAXED);
 }
 
