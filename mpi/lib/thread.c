@@ -24,11 +24,10 @@ static _Thread_local int main_thread;
 
 static void lock_acquire(void)
 {
-	for (unsigned spins = 1; __atomic_exchange_n(&rank_lock, 1, __ATOMIC_ACQUIRE); spins++) {
-		while (__atomic_load_n(&rank_lock, __ATOMIC_RELAXED) && spins++ % 64)
+	while (__atomic_exchange_n(&rank_lock, 1, __ATOMIC_ACQUIRE)) {
+		for (int i = 0; i < 64 && __atomic_load_n(&rank_lock, __ATOMIC_RELAXED); i++)
 			__builtin_ia32_pause();
-		if (spins % 64 == 0)
-			toro->yield(); /* the holder may share this core */
+		toro->yield(); /* the holder may share this core */
 	}
 }
 
