@@ -9,6 +9,7 @@
 #include "proc.h"
 #include "file.h"
 #include "errno.h"
+#include "syscalls.h"
 
 #define EPOLL_CTL_ADD 1
 #define EPOLL_CTL_DEL 2
@@ -153,7 +154,7 @@ static long epoll_wait(int epfd, struct epoll_event *out, int max, int64_t timeo
 			fds[m++] = (struct pollfd){ep->items[i].fd, (short)ep->items[i].events, 0};
 		}
 	}
-	long r = sys_poll(fds, m, timeout_ns);
+	long r = do_poll(fds, m, timeout_ns);
 	int got = 0;
 	for (unsigned k = 0; r > 0 && k < m && got < max; k++) {
 		if (!fds[k].revents)
@@ -169,20 +170,22 @@ static long epoll_wait(int epfd, struct epoll_event *out, int max, int64_t timeo
 	return r < 0 ? r : got;
 }
 
-long epoll_syscall(long nr, uint64_t a[6])
+/* --- the handlers of systab.c --- */
+long sys_epoll_create(const uint64_t *a) { return (int)a[0] <= 0 ? -EINVAL : epoll_create(0); }
+long sys_epoll_create1(const uint64_t *a) { return epoll_create(a[0]); }
+long sys_epoll_ctl(const uint64_t *a) { return epoll_ctl(a[0], a[1], a[2], (void *)a[3]); }
+
+/* epoll_wait and epoll_pwait (no signal is ever delivered: the mask is moot) */
+long sys_epoll_wait(const uint64_t *a)
 {
-	switch (nr) {
-	case 213: return (int)a[0] <= 0 ? -EINVAL : epoll_create(0); /* epoll_create(size) */
-	case 291: return epoll_create(a[0]);
-	case 233: return epoll_ctl(a[0], a[1], a[2], (void *)a[3]);
-	case 232: case 281: /* epoll_wait, epoll_pwait (no signal is ever delivered: the mask is moot) */
-		return epoll_wait(a[0], (void *)a[1], a[2], (int)a[3] < 0 ? -1 : (int64_t)(int)a[3] * 1000000);
-	case 441: { /* epoll_pwait2: a timespec */
-		int64_t *ts = (void *)a[3];
-		if (ts && !user_ok(ts, 16))
-			return -EFAULT;
-		return epoll_wait(a[0], (void *)a[1], a[2], ts ? ts[0] * 1000000000 + ts[1] : -1);
-	}
-	default: return -ENOSYS;
-	}
+	return epoll_wait(a[0], (void *)a[1], a[2], (int)a[3] < 0 ? -1 : (int64_t)(int)a[3] * 1000000);
+}
+
+/* epoll_pwait2: a timespec */
+long sys_epoll_pwait2(const uint64_t *a)
+{
+	int64_t *ts = (void *)a[3];
+	if (ts && !user_ok(ts, 16))
+		return -EFAULT;
+	return epoll_wait(a[0], (void *)a[1], a[2], ts ? ts[0] * 1000000000 + ts[1] : -1);
 }

@@ -8,6 +8,7 @@
 #include "proc.h"
 #include "file.h"
 #include "errno.h"
+#include "syscalls.h"
 
 #define AT_FDCWD (-100)
 #define AT_EMPTY_PATH 0x1000
@@ -196,7 +197,7 @@ void file_put(struct file *f)
 		f->ops->close(f);
 }
 
-static long sys_close(int fd)
+static long do_close(int fd)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -206,7 +207,7 @@ static long sys_close(int fd)
 	return 0;
 }
 
-static long sys_dup(int fd, int to, bool exact)
+static long do_dup(int fd, int to, bool exact)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -297,7 +298,7 @@ static bool poll_over(void *arg)
 
 /* Waits in the scheduler: a device that makes a descriptor ready wakes
  * the core (virtio/vsock.c), a timeout is seen at the next tick. */
-long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
+long do_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 {
 	if (n > MAX_FDS)
 		return -EINVAL;
@@ -311,7 +312,7 @@ long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 
 /* sendfile(2): from a readable file at *off (or its offset) to any
  * writable descriptor, a block at a time through a kernel buffer. */
-static long sys_sendfile(int out_fd, int in_fd, int64_t *offp, size_t count)
+static long do_sendfile(int out_fd, int in_fd, int64_t *offp, size_t count)
 {
 	struct file *in = fd_get(in_fd), *out = fd_get(out_fd);
 	if (!in || !out)
@@ -355,7 +356,7 @@ static long sys_sendfile(int out_fd, int in_fd, int64_t *offp, size_t count)
 
 /* select(2) and pselect6 through poll: fd_set bits in, readiness out.
  * Bits of descriptors that are not open give EBADF, as on Linux. */
-static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t timeout_ns)
+static long do_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t timeout_ns)
 {
 	if (n < 0 || n > MAX_FDS)
 		return -EINVAL;
@@ -382,7 +383,7 @@ static long sys_select(int n, uint64_t *rd, uint64_t *wr, uint64_t *ex, int64_t 
 		}
 		fds[m++] = (struct pollfd){fd, ev, 0};
 	}
-	long r = sys_poll(fds, m, timeout_ns);
+	long r = do_poll(fds, m, timeout_ns);
 	for (int k = 0; k < 3; k++)
 		if (sets[k])
 			memset(sets[k], 0, words * 8);
@@ -592,7 +593,7 @@ static long path_call(int dirfd, const char *user_path, enum path_op op, uint64_
 	}
 }
 
-static long sys_fstat(int fd, void *st)
+static long do_fstat(int fd, void *st)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -607,10 +608,10 @@ static bool empty_path(const char *path)
 	return path && user_ok(path, 1) && !*path;
 }
 
-static long sys_newfstatat(int dirfd, const char *path, void *st, int flags)
+static long do_newfstatat(int dirfd, const char *path, void *st, int flags)
 {
 	if ((flags & AT_EMPTY_PATH) && empty_path(path))
-		return sys_fstat(dirfd, st);
+		return do_fstat(dirfd, st);
 	return path_call(dirfd, path, flags & AT_SYMLINK_NOFOLLOW ? P_LSTAT : P_STAT, (uint64_t)st, 0);
 }
 
@@ -632,7 +633,7 @@ struct linux_statx {
 	uint64_t spare[14];
 };
 
-static long sys_statx(int dirfd, const char *path, int flags, struct linux_statx *sx)
+static long do_statx(int dirfd, const char *path, int flags, struct linux_statx *sx)
 {
 	if (!user_ok(sx, sizeof *sx))
 		return -EFAULT;
@@ -664,7 +665,7 @@ static long sys_statx(int dirfd, const char *path, int flags, struct linux_statx
 	return 0;
 }
 
-static long sys_fstatfs(int fd, void *buf)
+static long do_fstatfs(int fd, void *buf)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -679,7 +680,7 @@ static long sys_fstatfs(int fd, void *buf)
 	return 0;
 }
 
-static long sys_getcwd(char *buf, size_t size)
+static long do_getcwd(char *buf, size_t size)
 {
 	const char *c = cwd();
 	size_t n = strlen(c) + 1;
@@ -691,7 +692,7 @@ static long sys_getcwd(char *buf, size_t size)
 	return n;
 }
 
-static long sys_fchdir(int fd)
+static long do_fchdir(int fd)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -699,13 +700,13 @@ static long sys_fchdir(int fd)
 	return f->path ? chdir_to(f->path) : -ENOTDIR;
 }
 
-static long sys_fcntl(int fd, int cmd, uint64_t arg)
+static long do_fcntl(int fd, int cmd, uint64_t arg)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
 		return -EBADF;
 	switch (cmd) {
-	case 0: case 1030: return sys_dup(fd, arg, false); /* F_DUPFD, F_DUPFD_CLOEXEC */
+	case 0: case 1030: return do_dup(fd, arg, false); /* F_DUPFD, F_DUPFD_CLOEXEC */
 	case 1: return 0;                                  /* F_GETFD */
 	case 2: return 0;                                  /* F_SETFD: nothing is ever exec'd */
 	case 3: return f->flags;                           /* F_GETFL */
@@ -716,7 +717,7 @@ static long sys_fcntl(int fd, int cmd, uint64_t arg)
 	}
 }
 
-static long sys_lseek(int fd, int64_t off, int whence)
+static long do_lseek(int fd, int64_t off, int whence)
 {
 	struct file *f = fd_get(fd);
 	if (!f)
@@ -746,82 +747,86 @@ static long fd_op(int fd, int op, uint64_t a, uint64_t b)
 	}
 }
 
-long file_syscall(long nr, uint64_t a[6], bool *handled)
+/* --- the handlers of systab.c --- */
+#define CWD AT_FDCWD
+#define UPTR(x) ((void *)(x))
+
+long sys_read(const uint64_t *a) { return do_rw(a[0], UPTR(a[1]), a[2], -1, false); }
+long sys_write(const uint64_t *a) { return do_rw(a[0], UPTR(a[1]), a[2], -1, true); }
+long sys_pread64(const uint64_t *a) { return (int64_t)a[3] < 0 ? -EINVAL : do_rw(a[0], UPTR(a[1]), a[2], a[3], false); }
+long sys_pwrite64(const uint64_t *a) { return (int64_t)a[3] < 0 ? -EINVAL : do_rw(a[0], UPTR(a[1]), a[2], a[3], true); }
+long sys_readv(const uint64_t *a) { return do_rwv(a[0], UPTR(a[1]), a[2], false); }
+long sys_writev(const uint64_t *a) { return do_rwv(a[0], UPTR(a[1]), a[2], true); }
+long sys_open(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_OPEN, a[1], a[2]); }
+long sys_openat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), P_OPEN, a[2], a[3]); }
+long sys_creat(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_OPEN, O_CREAT | O_WRONLY | O_TRUNC, a[1]); }
+long sys_close(const uint64_t *a) { return do_close(a[0]); }
+long sys_stat(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_STAT, a[1], 0); }
+long sys_lstat(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_LSTAT, a[1], 0); }
+long sys_fstat(const uint64_t *a) { return do_fstat(a[0], UPTR(a[1])); }
+long sys_newfstatat(const uint64_t *a) { return do_newfstatat(a[0], UPTR(a[1]), UPTR(a[2]), a[3]); }
+long sys_statx(const uint64_t *a) { return do_statx(a[0], UPTR(a[1]), a[2], UPTR(a[4])); }
+long sys_lseek(const uint64_t *a) { return do_lseek(a[0], a[1], a[2]); }
+long sys_ioctl(const uint64_t *a) { return fd_op(a[0], 0, a[1], a[2]); }
+long sys_fsync(const uint64_t *a) { return fd_op(a[0], 1, 0, 0); }
+long sys_ftruncate(const uint64_t *a) { return fd_op(a[0], 2, a[1], 0); }
+long sys_getdents64(const uint64_t *a) { return fd_op(a[0], 3, a[1], a[2]); }
+long sys_truncate(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_TRUNCATE, a[1], 0); }
+long sys_access(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_ACCESS, a[1], 0); }
+long sys_faccessat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), P_ACCESS, a[2], 0); }
+long sys_dup(const uint64_t *a) { return do_dup(a[0], 0, false); }
+long sys_dup2(const uint64_t *a) { return do_dup(a[0], a[1], true); }
+long sys_dup3(const uint64_t *a) { return a[0] == a[1] ? -EINVAL : do_dup(a[0], a[1], true); }
+long sys_fcntl(const uint64_t *a) { return do_fcntl(a[0], a[1], a[2]); }
+long sys_getcwd(const uint64_t *a) { return do_getcwd(UPTR(a[0]), a[1]); }
+long sys_chdir(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_CHDIR, 0, 0); }
+long sys_fchdir(const uint64_t *a) { return do_fchdir(a[0]); }
+long sys_rename(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_RENAME, CWD, a[1]); }
+long sys_renameat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), P_RENAME, a[2], a[3]); }
+/* renameat2: no RENAME_ flags */
+long sys_renameat2(const uint64_t *a) { return a[4] ? -EINVAL : path_call(a[0], UPTR(a[1]), P_RENAME, a[2], a[3]); }
+long sys_mkdir(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_MKDIR, a[1], 0); }
+long sys_mkdirat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), P_MKDIR, a[2], 0); }
+long sys_rmdir(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_RMDIR, 0, 0); }
+long sys_unlink(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_UNLINK, 0, 0); }
+/* unlinkat: AT_REMOVEDIR (0x200) makes it rmdir */
+long sys_unlinkat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), a[2] & 0x200 ? P_RMDIR : P_UNLINK, 0, 0); }
+long sys_readlink(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_READLINK, a[1], a[2]); }
+long sys_readlinkat(const uint64_t *a) { return path_call(a[0], UPTR(a[1]), P_READLINK, a[2], a[3]); }
+long sys_statfs(const uint64_t *a) { return path_call(CWD, UPTR(a[0]), P_STATFS, a[1], 0); }
+long sys_fstatfs(const uint64_t *a) { return do_fstatfs(a[0], UPTR(a[1])); }
+long sys_sendfile(const uint64_t *a) { return do_sendfile(a[0], a[1], UPTR(a[2]), a[3]); }
+long sys_poll(const uint64_t *a) { return do_poll(UPTR(a[0]), a[1], (int)a[2] < 0 ? -1 : (int64_t)(int)a[2] * 1000000); }
+
+long sys_ppoll(const uint64_t *a)
 {
-	const int cwd_fd = AT_FDCWD;
-	*handled = true;
-	switch (nr) {
-	case 0: return do_rw(a[0], (void *)a[1], a[2], -1, false);
-	case 1: return do_rw(a[0], (void *)a[1], a[2], -1, true);
-	case 2: return path_call(cwd_fd, (void *)a[0], P_OPEN, a[1], a[2]);
-	case 3: return sys_close(a[0]);
-	case 4: return path_call(cwd_fd, (void *)a[0], P_STAT, a[1], 0);
-	case 6: return path_call(cwd_fd, (void *)a[0], P_LSTAT, a[1], 0);
-	case 5: return sys_fstat(a[0], (void *)a[1]);
-	case 7: return sys_poll((void *)a[0], a[1], (int)a[2] < 0 ? -1 : (int64_t)(int)a[2] * 1000000);
-	case 8: return sys_lseek(a[0], a[1], a[2]);
-	case 16: return fd_op(a[0], 0, a[1], a[2]);
-	case 17: return (int64_t)a[3] < 0 ? -EINVAL : do_rw(a[0], (void *)a[1], a[2], a[3], false);
-	case 18: return (int64_t)a[3] < 0 ? -EINVAL : do_rw(a[0], (void *)a[1], a[2], a[3], true);
-	case 19: return do_rwv(a[0], (void *)a[1], a[2], false);
-	case 20: return do_rwv(a[0], (void *)a[1], a[2], true);
-	case 21: return path_call(cwd_fd, (void *)a[0], P_ACCESS, a[1], 0);
-	case 32: return sys_dup(a[0], 0, false);
-	case 33: return sys_dup(a[0], a[1], true);
-	case 72: return sys_fcntl(a[0], a[1], a[2]);
-	case 74: case 75: return fd_op(a[0], 1, 0, 0);
-	case 76: return path_call(cwd_fd, (void *)a[0], P_TRUNCATE, a[1], 0);
-	case 77: return fd_op(a[0], 2, a[1], 0);
-	case 79: return sys_getcwd((void *)a[0], a[1]);
-	case 80: return path_call(cwd_fd, (void *)a[0], P_CHDIR, 0, 0);
-	case 81: return sys_fchdir(a[0]);
-	case 82: return path_call(cwd_fd, (void *)a[0], P_RENAME, cwd_fd, a[1]);
-	case 83: return path_call(cwd_fd, (void *)a[0], P_MKDIR, a[1], 0);
-	case 84: return path_call(cwd_fd, (void *)a[0], P_RMDIR, 0, 0);
-	case 85: return path_call(cwd_fd, (void *)a[0], P_OPEN, O_CREAT | O_WRONLY | O_TRUNC, a[1]); /* creat */
-	case 87: return path_call(cwd_fd, (void *)a[0], P_UNLINK, 0, 0);
-	case 89: return path_call(cwd_fd, (void *)a[0], P_READLINK, a[1], a[2]);
-	case 137: return path_call(cwd_fd, (void *)a[0], P_STATFS, a[1], 0);
-	case 138: return sys_fstatfs(a[0], (void *)a[1]);
-	case 217: return fd_op(a[0], 3, a[1], a[2]);
-	case 257: return path_call(a[0], (void *)a[1], P_OPEN, a[2], a[3]);
-	case 258: return path_call(a[0], (void *)a[1], P_MKDIR, a[2], 0);
-	case 262: return sys_newfstatat(a[0], (void *)a[1], (void *)a[2], a[3]);
-	case 263: return path_call(a[0], (void *)a[1], a[2] & 0x200 ? P_RMDIR : P_UNLINK, 0, 0); /* AT_REMOVEDIR */
-	case 264: return path_call(a[0], (void *)a[1], P_RENAME, a[2], a[3]);
-	case 267: return path_call(a[0], (void *)a[1], P_READLINK, a[2], a[3]);
-	case 316: return a[4] ? -EINVAL : path_call(a[0], (void *)a[1], P_RENAME, a[2], a[3]); /* no RENAME_ flags */
-	case 269: case 439: return path_call(a[0], (void *)a[1], P_ACCESS, a[2], 0);
-	case 271: { /* ppoll */
-		int64_t *ts = (void *)a[2];
-		if (ts && !user_ok(ts, 16))
-			return -EFAULT;
-		return sys_poll((void *)a[0], a[1], ts ? ts[0] * 1000000000 + ts[1] : -1);
+	int64_t *ts = UPTR(a[2]);
+	if (ts && !user_ok(ts, 16))
+		return -EFAULT;
+	return do_poll(UPTR(a[0]), a[1], ts ? ts[0] * 1000000000 + ts[1] : -1);
+}
+
+/* select: the timeval becomes what is left, as Linux does */
+long sys_select(const uint64_t *a)
+{
+	int64_t *tv = UPTR(a[4]);
+	if (tv && !user_ok(tv, 16))
+		return -EFAULT;
+	uint64_t start = time_ns();
+	int64_t ns = tv ? tv[0] * 1000000000 + tv[1] * 1000 : -1;
+	long r = do_select(a[0], UPTR(a[1]), UPTR(a[2]), UPTR(a[3]), ns);
+	if (tv) {
+		int64_t left = MAX(ns - (int64_t)(time_ns() - start), 0);
+		tv[0] = left / 1000000000, tv[1] = left % 1000000000 / 1000;
 	}
-	case 40: return sys_sendfile(a[0], a[1], (void *)a[2], a[3]);
-	case 23: { /* select: the timeval becomes what is left, as Linux does */
-		int64_t *tv = (void *)a[4];
-		if (tv && !user_ok(tv, 16))
-			return -EFAULT;
-		uint64_t start = time_ns();
-		int64_t ns = tv ? tv[0] * 1000000000 + tv[1] * 1000 : -1;
-		long r = sys_select(a[0], (void *)a[1], (void *)a[2], (void *)a[3], ns);
-		if (tv) {
-			int64_t left = MAX(ns - (int64_t)(time_ns() - start), 0);
-			tv[0] = left / 1000000000, tv[1] = left % 1000000000 / 1000;
-		}
-		return r;
-	}
-	case 270: { /* pselect6 (the signal mask is moot: no signal is delivered) */
-		int64_t *ts = (void *)a[4];
-		if (ts && !user_ok(ts, 16))
-			return -EFAULT;
-		return sys_select(a[0], (void *)a[1], (void *)a[2], (void *)a[3], ts ? ts[0] * 1000000000 + ts[1] : -1);
-	}
-	case 292: return a[0] == a[1] ? -EINVAL : sys_dup(a[0], a[1], true);
-	case 332: return sys_statx(a[0], (void *)a[1], a[2], (void *)a[4]);
-	default:
-		*handled = false;
-		return 0;
-	}
+	return r;
+}
+
+/* pselect6: the signal mask is moot, no signal is delivered */
+long sys_pselect6(const uint64_t *a)
+{
+	int64_t *ts = UPTR(a[4]);
+	if (ts && !user_ok(ts, 16))
+		return -EFAULT;
+	return do_select(a[0], UPTR(a[1]), UPTR(a[2]), UPTR(a[3]), ts ? ts[0] * 1000000000 + ts[1] : -1);
 }

@@ -89,7 +89,7 @@ struct pollfd {
 	short events, revents;
 };
 /* poll(2) on kernel-checked memory; timeout_ns < 0 waits for ever. */
-long sys_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
+long do_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
 int fd_install(struct file *f, int from);
 void file_put(struct file *f);
 void fill_stat(struct linux_stat *st, uint32_t mode, uint64_t size, uint64_t ino);

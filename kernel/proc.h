@@ -53,34 +53,20 @@ struct proc *current_proc(void);
 void proc_exit(struct proc *p, int status) __attribute__((noreturn));
 void proc_kill(struct proc *p, int sig) __attribute__((noreturn));
 
-/* thread_sys.c */
+/* thread_sys.c (its system calls are in syscalls.h) */
 void proc_add_main_thread(struct proc *p, struct thread *t);
 void proc_lock(struct proc *p);
 void proc_unlock(struct proc *p);
-long sys_clone(uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid, uint64_t tls);
-void sys_exit_thread(int status) __attribute__((noreturn));
-long thread_syscall(long nr, uint64_t a[6], bool *handled);
 void rank_kick(int rank);
-int thread_tid(struct thread *t);
 
 /* futex.c */
-long sys_futex(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
-
-/* sysmem.c */
-long sys_mprotect(uint64_t addr, uint64_t len, int prot);
-uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off);
-long sys_munmap(uint64_t addr, uint64_t len);
-uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr);
-uint64_t sys_brk(uint64_t addr);
+long do_futex(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
 
 /* file.c */
 void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
-long file_syscall(long nr, uint64_t a[6], bool *handled);
-long socket_syscall(long nr, uint64_t a[6]);   /* virtio/socket.c */
-long epoll_syscall(long nr, uint64_t a[6]);    /* epoll.c */
 
-/* syscall.c */
+/* syscall.c (the handlers are in syscalls.h) */
 void syscall_init_cpu(void);
 bool user_ok(const void *p, size_t len);

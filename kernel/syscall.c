@@ -1,16 +1,15 @@
 /* The Linux x86-64 system call ABI, as far as programs linked with musl
  * need it (DESIGN.md section 2). Ranks run in ring 0, so the `syscall`
  * instruction lands here from syscall_entry.S on the rank's kernel stack.
- * Files and descriptors are in file.c, memory in sysmem.c. An unknown
- * number returns -ENOSYS and is named once on the console. */
+ * The table of numbers and handlers is systab.c; files and descriptors
+ * are in file.c, memory in sysmem.c. These are the rest. */
 #include "defs.h"
 #include "x86.h"
 #include "cpu.h"
 #include "sched.h"
 #include "proc.h"
 #include "errno.h"
-#include "frame.h"
-
+#include "syscalls.h"
 
 struct timespec64 {
 	int64_t sec, nsec;
@@ -19,7 +18,6 @@ struct timespec64 {
 void syscall_entry(void);
 
 static uint64_t epoch_ns_at_boot;
-static uint64_t reported[8]; /* syscall numbers already named, a bit each */
 
 void syscall_init_cpu(void)
 {
@@ -69,7 +67,7 @@ uint64_t clock_ns(int clock)
 	}
 }
 
-static long sys_clock_gettime(int clock, struct timespec64 *ts)
+static long do_clock_gettime(int clock, struct timespec64 *ts)
 {
 	if (clock < 0 || clock > 11 || clock == 10)
 		return -EINVAL;
@@ -81,7 +79,7 @@ static long sys_clock_gettime(int clock, struct timespec64 *ts)
 	return 0;
 }
 
-static long sys_gettimeofday(int64_t *tv, void *tz)
+static long do_gettimeofday(int64_t *tv, void *tz)
 {
 	(void)tz;
 	if (tv) {
@@ -110,7 +108,7 @@ static long sleep_for(const struct timespec64 *req, uint64_t now, uint64_t abs_b
 	return 0;
 }
 
-static long sys_clock_nanosleep(int clock, int flags, const struct timespec64 *req)
+static long do_clock_nanosleep(int clock, int flags, const struct timespec64 *req)
 {
 	if (clock < 0 || clock > 11)
 		return -EINVAL;
@@ -118,7 +116,7 @@ static long sys_clock_nanosleep(int clock, int flags, const struct timespec64 *r
 	return sleep_for(req, abs ? clock_ns(clock) : 0, abs);
 }
 
-static long sys_uname(char *u)
+static long do_uname(char *u)
 {
 	if (!user_ok(u, 6 * 65))
 		return -EFAULT;
@@ -129,7 +127,7 @@ static long sys_uname(char *u)
 	return 0;
 }
 
-static long sys_getrandom(uint8_t *buf, size_t len)
+static long do_getrandom(uint8_t *buf, size_t len)
 {
 	if (!user_ok(buf, len))
 		return -EFAULT;
@@ -146,7 +144,7 @@ struct rlimit64 {
 	uint64_t cur, max;
 };
 
-static long sys_prlimit(int resource, const struct rlimit64 *new, struct rlimit64 *old)
+static long do_prlimit(int resource, const struct rlimit64 *new, struct rlimit64 *old)
 {
 	if (resource < 0 || resource > 15)
 		return -EINVAL;
@@ -173,7 +171,7 @@ struct sysinfo {
 	char reserved[4];
 };
 
-static long sys_sysinfo(struct sysinfo *si)
+static long do_sysinfo(struct sysinfo *si)
 {
 	if (!user_ok(si, sizeof *si))
 		return -EFAULT;
@@ -190,7 +188,7 @@ static long sys_sysinfo(struct sysinfo *si)
 	return 0;
 }
 
-static long sys_arch_prctl(int code, uint64_t addr)
+static long do_arch_prctl(int code, uint64_t addr)
 {
 	struct thread *t = current_thread();
 	switch (code) {
@@ -214,7 +212,7 @@ static long sys_arch_prctl(int code, uint64_t addr)
 /* Signals are not delivered (DESIGN.md section 2), but a rank that sends
  * itself a signal whose default action ends a process (abort, raise)
  * ends as Linux would end it. */
-static long sys_kill(int pid, int sig)
+static long do_kill(int pid, int sig)
 {
 	if (sig < 0 || sig > 64)
 		return -EINVAL;
@@ -226,96 +224,55 @@ static long sys_kill(int pid, int sig)
 	return 0;
 }
 
-static const char *unsupported_name(long nr)
+/* --- the handlers of systab.c: arguments in a[0..5] as the ABI passes them --- */
+long sys_madvise(const uint64_t *a) { (void)a; return 0; }  /* advice only */
+long sys_sigaltstack(const uint64_t *a) { (void)a; return 0; }
+long sys_getpid(const uint64_t *a) { (void)a; return rank_pid(); }
+long sys_getppid(const uint64_t *a) { (void)a; return 1; }
+long sys_getuid(const uint64_t *a) { (void)a; return 0; }
+long sys_umask(const uint64_t *a) { (void)a; return 022; }
+/* set_robust_list, rseq: glibc probes them; ENOSYS, quietly */
+long sys_enosys_quiet(const uint64_t *a) { (void)a; return -ENOSYS; }
+
+/* rt_sigaction, rt_sigprocmask: accepted, never delivered */
+long sys_rt_sigaction(const uint64_t *a)
 {
-	switch (nr) {
-	case 22: return "pipe";
-	case 56: return "clone";
-	case 57: return "fork";
-	case 58: return "vfork";
-	case 59: return "execve";
-	case 61: return "wait4";
-	case 293: return "pipe2";
-	case 435: return "clone3";
-	default: return NULL;
-	}
+	if (a[2] && user_ok((void *)a[2], 32))
+		memset((void *)a[2], 0, 32);
+	return 0;
 }
 
-static long unknown_syscall(long nr)
+long sys_rt_sigprocmask(const uint64_t *a)
 {
-	if (nr >= 0 && nr < 512) {
-		uint64_t bit = 1ull << (nr % 64);
-		if (__atomic_fetch_or(&reported[nr / 64], bit, __ATOMIC_RELAXED) & bit)
-			return -ENOSYS;
-	}
-	struct proc *p = current_proc();
-	const char *name = unsupported_name(nr);
-	if (name)
-		kprintf("toro: rank %d: syscall %ld (%s) is not supported; returning ENOSYS\n", p ? p->rank : -1, nr, name);
-	else
-		kprintf("toro: rank %d: unknown syscall %ld; returning ENOSYS\n", p ? p->rank : -1, nr);
-	return -ENOSYS;
+	if (a[2] && user_ok((void *)a[2], 8))
+		memset((void *)a[2], 0, 8);
+	return 0;
 }
 
-long syscall_dispatch(struct syscall_frame *f)
+long sys_exit_group(const uint64_t *a) { proc_exit(current_proc(), a[0]); }
+long sys_nanosleep(const uint64_t *a) { return sleep_for((void *)a[0], 0, 0); }
+long sys_kill(const uint64_t *a) { return do_kill(a[0], a[1]); }
+long sys_uname(const uint64_t *a) { return do_uname((void *)a[0]); }
+long sys_gettimeofday(const uint64_t *a) { return do_gettimeofday((void *)a[0], (void *)a[1]); }
+long sys_getrlimit(const uint64_t *a) { return do_prlimit(a[0], NULL, (void *)a[1]); }
+long sys_prlimit64(const uint64_t *a) { return do_prlimit(a[1], (void *)a[2], (void *)a[3]); }
+long sys_sysinfo(const uint64_t *a) { return do_sysinfo((void *)a[0]); }
+long sys_arch_prctl(const uint64_t *a) { return do_arch_prctl(a[0], a[1]); }
+long sys_clock_gettime(const uint64_t *a) { return do_clock_gettime(a[0], (void *)a[1]); }
+long sys_clock_nanosleep(const uint64_t *a) { return do_clock_nanosleep(a[0], a[1], (void *)a[2]); }
+long sys_getrandom(const uint64_t *a) { return do_getrandom((void *)a[0], a[1]); }
+
+long sys_time(const uint64_t *a)
 {
-	uint64_t a[6] = {f->rdi, f->rsi, f->rdx, f->r10, f->r8, f->r9};
-	long nr = f->nr;
-	bool handled = false;
-	long r = thread_syscall(nr, a, &handled);
-	if (handled)
-		return r;
-	r = file_syscall(nr, a, &handled);
-	if (handled)
-		return r;
-	switch (nr) {
-	case 41: case 42: case 43: case 44: case 45: case 46: case 47: case 48: case 49:
-	case 50: case 51: case 52: case 53: case 54: case 55: case 288:
-		return socket_syscall(nr, a);
-	case 213: case 232: case 233: case 281: case 291: case 441:
-		return epoll_syscall(nr, a);
-	case 9: return sys_mmap(a[0], a[1], a[2], a[3], a[4], a[5]);
-	case 10: return sys_mprotect(a[0], a[1], a[2]);
-	case 11: return sys_munmap(a[0], a[1]);
-	case 12: return sys_brk(a[0]);
-	case 13: /* rt_sigaction: accepted, never delivered */
-		if (a[2] && user_ok((void *)a[2], 32))
-			memset((void *)a[2], 0, 32);
-		return 0;
-	case 14: /* rt_sigprocmask */
-		if (a[2] && user_ok((void *)a[2], 8))
-			memset((void *)a[2], 0, 8);
-		return 0;
-	case 25: return sys_mremap(a[0], a[1], a[2], a[3], a[4]);
-	case 28: return 0; /* madvise: advice only */
-	case 35: return sleep_for((void *)a[0], 0, 0);
-	case 39: return rank_pid(); /* getpid */
-	case 231: proc_exit(current_proc(), a[0]); /* exit_group */
-	case 62: return sys_kill(a[0], a[1]);
-	case 63: return sys_uname((void *)a[0]);
-	case 95: return 022; /* umask */
-	case 96: return sys_gettimeofday((void *)a[0], (void *)a[1]);
-	case 97: return sys_prlimit(a[0], NULL, (void *)a[1]);
-	case 99: return sys_sysinfo((void *)a[0]);
-	case 102: case 104: case 107: case 108: return 0; /* uid, gid, euid, egid */
-	case 110: return 1; /* getppid */
-	case 131: return 0; /* sigaltstack */
-	case 158: return sys_arch_prctl(a[0], a[1]);
-	case 201: /* time */ {
-		int64_t now = clock_ns(0) / 1000000000;
-		if (a[0] && user_ok((void *)a[0], 8))
-			*(int64_t *)a[0] = now;
-		return now;
-	}
-	case 228: return sys_clock_gettime(a[0], (void *)a[1]);
-	case 229: /* clock_getres: 1 ns */
-		if (a[1] && user_ok((void *)a[1], 16))
-			*(struct timespec64 *)a[1] = (struct timespec64){0, 1};
-		return 0;
-	case 230: return sys_clock_nanosleep(a[0], a[1], (void *)a[2]);
-	case 334: return -ENOSYS; /* rseq: glibc probes, quietly */
-	case 302: return sys_prlimit(a[1], (void *)a[2], (void *)a[3]);
-	case 318: return sys_getrandom((void *)a[0], a[1]);
-	default: return unknown_syscall(nr);
-	}
+	int64_t now = clock_ns(0) / 1000000000;
+	if (a[0] && user_ok((void *)a[0], 8))
+		*(int64_t *)a[0] = now;
+	return now;
+}
+
+long sys_clock_getres(const uint64_t *a) /* 1 ns */
+{
+	if (a[1] && user_ok((void *)a[1], 16))
+		*(struct timespec64 *)a[1] = (struct timespec64){0, 1};
+	return 0;
 }

@@ -10,6 +10,7 @@
 #include "defs.h"
 #include "proc.h"
 #include "errno.h"
+#include "syscalls.h"
 
 #define MAP_FIXED 0x10
 #define MAP_ANONYMOUS 0x20
@@ -82,7 +83,7 @@ static uint64_t do_mmap(struct proc *p, uint64_t addr, uint64_t len, int prot, i
 	return (uint64_t)m;
 }
 
-uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+static uint64_t mmap_call(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
 {
 	(void)off;
 	struct proc *p = current_proc();
@@ -95,7 +96,7 @@ uint64_t sys_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint
 }
 
 /* Only PROT_NONE changes anything: absent pages, so an access faults. */
-long sys_mprotect(uint64_t addr, uint64_t len, int prot)
+static long mprotect_call(uint64_t addr, uint64_t len, int prot)
 {
 	struct proc *p = current_proc();
 	if (!p || (addr & (PAGE_SIZE - 1)) || addr + len < addr)
@@ -150,7 +151,7 @@ static long unmap_range(struct proc *p, uint64_t start, uint64_t end)
 	return 0;
 }
 
-long sys_munmap(uint64_t addr, uint64_t len)
+static long munmap_call(uint64_t addr, uint64_t len)
 {
 	struct proc *p = current_proc();
 	if (!p || (addr & (PAGE_SIZE - 1)) || len == 0 || addr + len < addr)
@@ -190,7 +191,7 @@ static uint64_t do_mremap(struct proc *p, uint64_t old, uint64_t old_len, uint64
 	return (uint64_t)m;
 }
 
-uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+static uint64_t mremap_call(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
 {
 	(void)new_addr;
 	struct proc *p = current_proc();
@@ -204,9 +205,15 @@ uint64_t sys_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags,
 	return r;
 }
 
-uint64_t sys_brk(uint64_t addr)
+static uint64_t brk_call(uint64_t addr)
 {
 	(void)addr;
 	struct proc *p = current_proc();
 	return p ? p->brk : 0;
 }
+
+long sys_mmap(const uint64_t *a) { return mmap_call(a[0], a[1], a[2], a[3], a[4], a[5]); }
+long sys_mprotect(const uint64_t *a) { return mprotect_call(a[0], a[1], a[2]); }
+long sys_munmap(const uint64_t *a) { return munmap_call(a[0], a[1]); }
+long sys_mremap(const uint64_t *a) { return mremap_call(a[0], a[1], a[2], a[3], a[4]); }
+long sys_brk(const uint64_t *a) { return brk_call(a[0]); }

@@ -13,6 +13,7 @@
 #include "errno.h"
 #include "frame.h"
 #include "../mpi/svc.h"
+#include "syscalls.h"
 
 #define CLONE_VM 0x100
 #define CLONE_FS 0x200
@@ -119,7 +120,7 @@ static uint64_t stack_low(struct proc *p, uint64_t sp)
 	return 0;
 }
 
-long sys_clone(uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid, uint64_t tls)
+static long do_clone(uint64_t flags, uint64_t sp, uint64_t ptid, uint64_t ctid, uint64_t tls)
 {
 	struct proc *p = current_proc();
 	struct thread *self = current_thread();
@@ -216,7 +217,7 @@ static void release_robust(struct thread *t)
 }
 
 /* exit(2): this thread only; the rank ends with its last thread. */
-void sys_exit_thread(int status)
+static __attribute__((noreturn)) void exit_thread(int status)
 {
 	struct proc *p = current_proc();
 	struct thread *t = current_thread();
@@ -270,7 +271,7 @@ static long thread_signal(struct proc *p, int tgid, int tid, int sig)
 	return -ENOSYS;
 }
 
-static long sys_getaffinity(struct proc *p, int pid, size_t size, uint8_t *mask)
+static long do_getaffinity(struct proc *p, int pid, size_t size, uint8_t *mask)
 {
 	if (size < 8)
 		return -EINVAL;
@@ -289,7 +290,7 @@ static long sys_getaffinity(struct proc *p, int pid, size_t size, uint8_t *mask)
 
 /* Cores outside the rank's own are dropped (as a cpuset would); a thread
  * on a core it may no longer use moves at its next yield. */
-static long sys_setaffinity(struct proc *p, int pid, size_t size, const uint8_t *mask)
+static long do_setaffinity(struct proc *p, int pid, size_t size, const uint8_t *mask)
 {
 	if (!user_ok(mask, size))
 		return -EFAULT;
@@ -319,34 +320,53 @@ static long sys_setaffinity(struct proc *p, int pid, size_t size, const uint8_t 
 	return 0;
 }
 
-long thread_syscall(long nr, uint64_t a[6], bool *handled)
+long sys_sched_yield(const uint64_t *a)
+{
+	(void)a;
+	thread_yield();
+	return 0;
+}
+
+long sys_clone(const uint64_t *a) { return do_clone(a[0], a[1], a[2], a[3], a[4]); }
+long sys_exit(const uint64_t *a) { exit_thread(a[0]); }
+long sys_gettid(const uint64_t *a) { (void)a; return current_thread()->tid; }
+long sys_futex(const uint64_t *a) { return do_futex(a[0], a[1], a[2], a[3], a[4], a[5]); }
+
+long sys_tkill(const uint64_t *a)
 {
 	struct proc *p = current_proc();
-	*handled = p != NULL;
-	if (!p)
-		return -ENOSYS;
-	switch (nr) {
-	case 24: /* sched_yield */
-		thread_yield();
-		return 0;
-	case 56: return sys_clone(a[0], a[1], a[2], a[3], a[4]);
-	case 60: sys_exit_thread(a[0]);
-	case 186: return current_thread()->tid;
-	case 200: return thread_signal(p, -1, a[0], a[1]); /* tkill */
-	case 202: return sys_futex(a[0], a[1], a[2], a[3], a[4], a[5]);
-	case 203: return sys_setaffinity(p, a[0], a[1], (void *)a[2]);
-	case 204: return sys_getaffinity(p, a[0], a[1], (void *)a[2]);
-	case 218: /* set_tid_address */
-		current_thread()->clear_tid = a[0];
-		return current_thread()->tid;
-	case 234: return thread_signal(p, a[0], a[1], a[2]);
-	case 273: /* set_robust_list: kept; nothing walks it (no robust mutexes yet) */
-		if (a[1] != 24)
-			return -EINVAL;
-		current_thread()->robust_list = a[0];
-		return 0;
-	default:
-		*handled = false;
-		return -ENOSYS;
-	}
+	return p ? thread_signal(p, -1, a[0], a[1]) : -ESRCH;
+}
+
+long sys_tgkill(const uint64_t *a)
+{
+	struct proc *p = current_proc();
+	return p ? thread_signal(p, a[0], a[1], a[2]) : -ESRCH;
+}
+
+long sys_sched_setaffinity(const uint64_t *a)
+{
+	struct proc *p = current_proc();
+	return p ? do_setaffinity(p, a[0], a[1], (void *)a[2]) : -EINVAL;
+}
+
+long sys_sched_getaffinity(const uint64_t *a)
+{
+	struct proc *p = current_proc();
+	return p ? do_getaffinity(p, a[0], a[1], (void *)a[2]) : -EINVAL;
+}
+
+long sys_set_tid_address(const uint64_t *a)
+{
+	current_thread()->clear_tid = a[0];
+	return current_thread()->tid;
+}
+
+/* Kept for the exit walk (release_robust). */
+long sys_set_robust_list(const uint64_t *a)
+{
+	if (a[1] != 24)
+		return -EINVAL;
+	current_thread()->robust_list = a[0];
+	return 0;
 }

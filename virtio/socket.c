@@ -6,6 +6,7 @@
 #include "../kernel/proc.h"
 #include "../kernel/file.h"
 #include "../kernel/errno.h"
+#include "../kernel/syscalls.h"
 #include "vsock.h"
 
 #define AF_VSOCK 40
@@ -101,7 +102,7 @@ static long install(struct vsock *s, int flags)
 	return fd;
 }
 
-static long sys_socket(int family, int type, int protocol)
+static long do_socket(int family, int type, int protocol)
 {
 	static uint32_t reported;
 	if (family != AF_VSOCK) {
@@ -150,7 +151,7 @@ static long put_addr(void *user, uint32_t *len, uint32_t cid, uint32_t port)
 	return 0;
 }
 
-static long sys_bind_connect(int fd, const void *addr, uint32_t len, bool connect)
+static long do_bind_connect(int fd, const void *addr, uint32_t len, bool connect)
 {
 	struct vsock *s;
 	struct sockaddr_vm a;
@@ -164,7 +165,7 @@ static long sys_bind_connect(int fd, const void *addr, uint32_t len, bool connec
 	return vsock_connect(s, a.cid, a.port, fd_get(fd)->flags & O_NONBLOCK);
 }
 
-static long sys_accept(int fd, void *addr, uint32_t *len, int flags)
+static long do_accept(int fd, void *addr, uint32_t *len, int flags)
 {
 	struct vsock *s, *c;
 	long r = socket_fd(fd, &s);
@@ -187,7 +188,7 @@ static long sys_accept(int fd, void *addr, uint32_t *len, int flags)
 	return install(c, flags);
 }
 
-static long sys_name(int fd, void *addr, uint32_t *len, bool peer)
+static long do_name(int fd, void *addr, uint32_t *len, bool peer)
 {
 	struct vsock *s;
 	uint32_t cid, port;
@@ -225,7 +226,7 @@ static long transfer(int fd, const struct iovec64 *iov, int n, int flags, bool s
 }
 
 /* sendto and recvfrom: a connected stream ignores the address. */
-static long sys_sendrecv(int fd, void *buf, size_t n, int flags, void *addr, uint32_t *alen, bool send)
+static long do_sendrecv(int fd, void *buf, size_t n, int flags, void *addr, uint32_t *alen, bool send)
 {
 	if (n && !user_ok(buf, n))
 		return -EFAULT;
@@ -240,7 +241,7 @@ static long sys_sendrecv(int fd, void *buf, size_t n, int flags, void *addr, uin
 	return r;
 }
 
-static long sys_msg(int fd, struct msghdr64 *m, int flags, bool send)
+static long do_msg(int fd, struct msghdr64 *m, int flags, bool send)
 {
 	if (!user_ok(m, sizeof *m))
 		return -EFAULT;
@@ -261,7 +262,7 @@ static long sys_msg(int fd, struct msghdr64 *m, int flags, bool send)
 	return r;
 }
 
-static long sys_shutdown(int fd, int how)
+static long do_shutdown(int fd, int how)
 {
 	struct vsock *s;
 	long r = socket_fd(fd, &s);
@@ -274,7 +275,7 @@ static long sys_shutdown(int fd, int how)
 
 /* The options servers and libraries set are accepted (they change nothing
  * here); SO_ERROR, SO_TYPE and the buffer sizes are answered. */
-static long sys_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
+static long do_setsockopt(int fd, int level, int name, const void *val, uint32_t len)
 {
 	struct vsock *s;
 	long r = socket_fd(fd, &s);
@@ -294,7 +295,7 @@ static long sys_setsockopt(int fd, int level, int name, const void *val, uint32_
 	return -ENOPROTOOPT;
 }
 
-static long sys_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
+static long do_getsockopt(int fd, int level, int name, void *val, uint32_t *len)
 {
 	struct vsock *s;
 	long r = socket_fd(fd, &s);
@@ -322,29 +323,27 @@ static long sys_getsockopt(int fd, int level, int name, void *val, uint32_t *len
 	return 0;
 }
 
-long socket_syscall(long nr, uint64_t a[6])
+/* --- the handlers of kernel/systab.c --- */
+#define UPTR(x) ((void *)(x))
+long sys_socket(const uint64_t *a) { return do_socket(a[0], a[1], a[2]); }
+long sys_connect(const uint64_t *a) { return do_bind_connect(a[0], UPTR(a[1]), a[2], true); }
+long sys_bind(const uint64_t *a) { return do_bind_connect(a[0], UPTR(a[1]), a[2], false); }
+long sys_accept(const uint64_t *a) { return do_accept(a[0], UPTR(a[1]), UPTR(a[2]), 0); }
+long sys_accept4(const uint64_t *a) { return do_accept(a[0], UPTR(a[1]), UPTR(a[2]), a[3]); }
+long sys_sendto(const uint64_t *a) { return do_sendrecv(a[0], UPTR(a[1]), a[2], a[3], NULL, NULL, true); }
+long sys_recvfrom(const uint64_t *a) { return do_sendrecv(a[0], UPTR(a[1]), a[2], a[3], UPTR(a[4]), UPTR(a[5]), false); }
+long sys_sendmsg(const uint64_t *a) { return do_msg(a[0], UPTR(a[1]), a[2], true); }
+long sys_recvmsg(const uint64_t *a) { return do_msg(a[0], UPTR(a[1]), a[2], false); }
+long sys_shutdown(const uint64_t *a) { return do_shutdown(a[0], a[1]); }
+long sys_getsockname(const uint64_t *a) { return do_name(a[0], UPTR(a[1]), UPTR(a[2]), false); }
+long sys_getpeername(const uint64_t *a) { return do_name(a[0], UPTR(a[1]), UPTR(a[2]), true); }
+long sys_socketpair(const uint64_t *a) { (void)a; return -EOPNOTSUPP; } /* vsock has none (nor does Linux) */
+long sys_setsockopt(const uint64_t *a) { return do_setsockopt(a[0], a[1], a[2], UPTR(a[3]), a[4]); }
+long sys_getsockopt(const uint64_t *a) { return do_getsockopt(a[0], a[1], a[2], UPTR(a[3]), UPTR(a[4])); }
+
+long sys_listen(const uint64_t *a)
 {
-	switch (nr) {
-	case 41: return sys_socket(a[0], a[1], a[2]);
-	case 42: return sys_bind_connect(a[0], (void *)a[1], a[2], true);
-	case 43: return sys_accept(a[0], (void *)a[1], (void *)a[2], 0);
-	case 288: return sys_accept(a[0], (void *)a[1], (void *)a[2], a[3]);
-	case 44: return sys_sendrecv(a[0], (void *)a[1], a[2], a[3], NULL, NULL, true);
-	case 45: return sys_sendrecv(a[0], (void *)a[1], a[2], a[3], (void *)a[4], (void *)a[5], false);
-	case 46: return sys_msg(a[0], (void *)a[1], a[2], true);
-	case 47: return sys_msg(a[0], (void *)a[1], a[2], false);
-	case 48: return sys_shutdown(a[0], a[1]);
-	case 49: return sys_bind_connect(a[0], (void *)a[1], a[2], false);
-	case 50: {
-		struct vsock *s;
-		long r = socket_fd(a[0], &s);
-		return r < 0 ? r : vsock_listen(s, a[1]);
-	}
-	case 51: return sys_name(a[0], (void *)a[1], (void *)a[2], false);
-	case 52: return sys_name(a[0], (void *)a[1], (void *)a[2], true);
-	case 53: return -EOPNOTSUPP; /* socketpair: vsock has none (nor does Linux) */
-	case 54: return sys_setsockopt(a[0], a[1], a[2], (void *)a[3], a[4]);
-	case 55: return sys_getsockopt(a[0], a[1], a[2], (void *)a[3], (void *)a[4]);
-	default: return -ENOSYS;
-	}
+	struct vsock *s;
+	long r = socket_fd(a[0], &s);
+	return r < 0 ? r : vsock_listen(s, a[1]);
 }
