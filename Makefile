@@ -66,8 +66,14 @@ $(MPI_GEN).o: $(MPI_GEN).c scripts/toro-pmpi
 # global except the MPI_ and PMPI_ functions made local, so the library's
 # internal names (comm_get, dtype_size, ...) never meet a program's own
 # (the weak MPI_ aliases stay weak). tests/test_mpi_link.py checks it.
-$(BUILD)/mpi/torompi.o: $(MPI_OBJ) $(MPI_GEN).o
-	ld -r -o $@.all $^
+# Then every weak MPI_X alias is replaced by a trampoline that takes the
+# rank lock when the rank has several threads (scripts/gen-mt-wrap).
+$(BUILD)/mpi/torompi.o: $(MPI_OBJ) $(MPI_GEN).o scripts/gen-mt-wrap
+	ld -r -o $@.raw $(MPI_OBJ) $(MPI_GEN).o
+	$(PYTHON) scripts/gen-mt-wrap $@.raw $(BUILD)/mpi/mt_wrap.S $(BUILD)/mpi/mt_wrap.txt
+	$(CC) -c $(BUILD)/mpi/mt_wrap.S -o $(BUILD)/mpi/mt_wrap.o
+	objcopy --strip-symbols=$(BUILD)/mpi/mt_wrap.txt $@.raw $@.nowrap
+	ld -r -o $@.all $@.nowrap $(BUILD)/mpi/mt_wrap.o
 	objcopy -w --keep-global-symbol='MPI_*' --keep-global-symbol='PMPI_*' $@.all $@
 
 $(BUILD)/libtorompi.a: $(BUILD)/mpi/torompi.o

@@ -20,6 +20,7 @@
 
 struct cpu *cpus[MAX_CPUS];
 int ncpus;
+int threads_per_rank = 1;
 
 static bool has_xsave;
 static uint64_t xcr0;
@@ -38,8 +39,9 @@ struct cpu *cpu_alloc(struct cpu *c, int id, uint32_t apic_id)
 	c->self = c;
 	c->id = id;
 	c->apic_id = apic_id;
+	c->rank = id / threads_per_rank;
 	for (int i = 0; i < 3; i++) {
-		uint8_t *st = stack_alloc(id < mem_npools() ? id : 0, IST_SIZE);
+		uint8_t *st = stack_alloc(c->rank < mem_npools() ? c->rank : 0, IST_SIZE);
 		if (!st)
 			panic("out of memory for the interrupt stacks of CPU %d (give toro-run more --mem)", id);
 		c->tss.ist[i] = (uint64_t)st + IST_SIZE;

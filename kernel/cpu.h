@@ -27,6 +27,7 @@ struct cpu {
 	volatile int halted;       /* set while in hlt waiting for an IPI */
 	struct thread *idle;
 	struct thread *dying;      /* exited, still on its stack until the switch */
+	struct thread *migrating;  /* leaving for another core, on its stack until the switch */
 	struct thread *fpu_owner;  /* whose state the FPU registers hold */
 	struct spinlock rq_lock;   /* guards runq and the states of its threads */
 	struct thread *runq_head, *runq_tail;
@@ -35,12 +36,15 @@ struct cpu {
 	uint64_t halts, wake_ipis; /* statistics, read by the self-tests */
 	uint64_t timer_armed_ns;
 	int in_fault;
+	int rank;                  /* the rank that owns this core: id / threads per rank */
+	volatile int load;         /* user threads placed on this core */
 	struct tss tss __attribute__((aligned(16)));
 	uint64_t gdt[8] __attribute__((aligned(16)));
 };
 
 extern struct cpu *cpus[MAX_CPUS];
 extern int ncpus;
+extern int threads_per_rank; /* cores per rank (toro.tpr) */
 
 static inline struct cpu *this_cpu(void)
 {

@@ -18,6 +18,7 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 int snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 uint64_t parse_size(const char *s, bool *ok);
 long parse_long(const char *s, bool *ok);
+uint64_t clock_ns(int clock); /* syscall.c: a Linux clock id */
 
 /* console.c */
 void console_init(void);

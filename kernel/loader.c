@@ -2,7 +2,9 @@
  * the static-PIE ELF in .app): one private copy per rank, loaded at its
  * own address from the rank's memory pool, with a Linux initial stack
  * (System V x86-64 ABI 3.4.1), started on the rank's core. musl's rcrt1.o
- * relocates each copy by itself. The job ends when the last rank exits,
+ * relocates each copy by itself. With toro.tpr=T each rank owns T cores,
+ * rank i cores i*T .. i*T+T-1, its first thread on the first of them
+ * (more threads: thread_sys.c). The job ends when the last rank exits,
  * with the first non-zero status a rank reported. */
 #include "defs.h"
 #include "x86.h"
@@ -196,6 +198,7 @@ static void rank_main(void *arg)
 	t->user_stack = p->stack;
 	t->user_stack_size = p->stack_size;
 	p->thread = t;
+	proc_add_main_thread(p, t);
 	p->start_ns = time_ns();
 	enter_user(p->entry, p->initial_sp);
 }
@@ -214,8 +217,17 @@ static void rank_done(int status)
 		job_exit(job_status);
 }
 
+/* True for the first end of the rank (exit_group, its last thread's exit,
+ * a fatal signal); its other threads then just stop. */
+static bool first_end(struct proc *p)
+{
+	return !__atomic_exchange_n(&p->exiting, 1, __ATOMIC_ACQ_REL);
+}
+
 void proc_exit(struct proc *p, int status)
 {
+	if (!first_end(p))
+		thread_exit(status & 0xff);
 	files_flush_console(p);
 	rank_done(status & 0xff);
 	thread_exit(status & 0xff);
@@ -227,13 +239,27 @@ static const char *signal_names[32] = {
 	[13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM",
 };
 
+/* " thread TID" for a thread other than the rank's first. */
+static const char *thread_label(void)
+{
+	static char buf[MAX_CPUS][24];
+	struct thread *t = current_thread();
+	struct proc *p = current_proc();
+	if (!p || t == p->thread)
+		return "";
+	snprintf(buf[p->rank], sizeof buf[0], " thread %d", t->tid);
+	return buf[p->rank];
+}
+
 /* A fatal signal the rank sent itself (abort, raise): like Linux's default
  * action, the rank ends with status 128 + sig, and so does the job. */
 void proc_kill(struct proc *p, int sig)
 {
 	const char *name = sig > 0 && sig < 32 && signal_names[sig] ? signal_names[sig] : "signal";
+	if (!first_end(p))
+		thread_exit(128 + sig);
 	files_flush_console(p);
-	kprintf("toro: rank %d (core %d): killed by %s (signal %d)%s\n", p->rank, this_cpu()->id, name, sig,
+	kprintf("toro: rank %d%s (core %d): killed by %s (signal %d)%s\n", p->rank, thread_label(), this_cpu()->id, name, sig,
 		sig == 6 ? ", as abort() does" : "");
 	rank_done(128 + sig);
 	thread_exit(128 + sig);
@@ -284,7 +310,8 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 	if (!p)
 		panic("out of memory for rank %d (give toro-run more --mem)", rank);
 	p->rank = rank;
-	p->nranks = ncpus;
+	p->nranks = nprocs;
+	p->first_core = rank * threads_per_rank;
 	p->stack_size = stack_size;
 	p->services = service_table_for ? service_table_for(rank) : NULL;
 	if (!load_copy(p, e))
@@ -299,7 +326,7 @@ static struct proc *make_rank(int rank, const struct elf_ehdr *e, size_t stack_s
 	files_init(p);
 	p->initial_sp = build_stack(p, e, argc, argv);
 	procs[rank] = p; /* before the thread exists: it looks itself up */
-	if (!thread_create(rank, "rank", rank_main, p, 64 * 1024))
+	if (!thread_create(p->first_core, "rank", rank_main, p, 64 * 1024))
 		panic("rank %d: out of memory for its thread (give toro-run more --mem)", rank);
 	return p;
 }
@@ -309,10 +336,12 @@ __attribute__((weak)) void toro_main(void)
 	const struct elf_ehdr *e = app_elf();
 	size_t stack_size = stack_option();
 	app_symbolizer = app_symbol;
-	live_ranks = ncpus;
-	nprocs = ncpus;
+	if (ncpus % threads_per_rank)
+		panic("%d CPUs came up: not ranks of %d cores each", ncpus, threads_per_rank);
+	nprocs = ncpus / threads_per_rank;
+	live_ranks = nprocs;
 	const char *gdb_app = boot_option("toro.gdb");
-	for (int r = 0; r < ncpus; r++) {
+	for (int r = 0; r < nprocs; r++) {
 		make_rank(r, e, stack_size, kernel_argc, kernel_argv);
 		if (gdb_app)
 			kprintf("toro: rank %d is loaded at 0x%lx; its symbols in gdb: add-symbol-file %s -o 0x%lx\n",

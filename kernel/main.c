@@ -12,6 +12,19 @@ void virtio_probe(void);           /* virtio/mmio.c */
 
 static struct cpu boot_cpu;
 
+/* toro.tpr=T (toro-run --threads-per-rank): each rank owns T cores. */
+static int tpr_option(int cores)
+{
+	const char *opt = boot_option("toro.tpr");
+	if (!opt)
+		return 1;
+	bool ok;
+	long t = parse_long(opt, &ok);
+	if (!ok || t < 1 || cores % t)
+		panic("bad toro.tpr=%s: %d CPUs are not ranks of that many cores", opt, cores);
+	return t;
+}
+
 static void main_thread(void *arg)
 {
 	(void)arg;
@@ -30,7 +43,8 @@ void kmain(uint32_t start_info_pa)
 	kdebug("toro: booting\n");
 	mmu_init();
 	acpi_find_cpus();
-	mem_init(cpu_count_found);
+	threads_per_rank = tpr_option(cpu_count_found);
+	mem_init(cpu_count_found / threads_per_rank); /* one pool per rank */
 	trap_init();
 	cpu_alloc(&boot_cpu, 0, lapic_id());
 	cpu_init(&boot_cpu);

@@ -45,7 +45,7 @@ static uint64_t *table_alloc(void)
 {
 	if (!pools_ready)
 		return boot_alloc_page();
-	uint64_t *t = page_alloc_any(this_cpu() ? this_cpu()->id : 0, 1);
+	uint64_t *t = page_alloc_any(this_cpu() ? this_cpu()->rank : 0, 1);
 	if (t)
 		memset(t, 0, PAGE_SIZE);
 	return t;

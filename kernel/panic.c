@@ -140,7 +140,9 @@ void fault_report(struct trapframe *tf)
 	}
 	struct thread *t = c->current;
 	char who[64], where[96], detail[160] = "";
-	if (t && t->rank >= 0)
+	if (t && t->rank >= 0 && t->tid >= 1000) /* a thread it created (thread_sys.c) */
+		snprintf(who, sizeof who, "rank %d thread %d (core %d):", t->rank, t->tid, c->id);
+	else if (t && t->rank >= 0)
 		snprintf(who, sizeof who, "rank %d (core %d):", t->rank, c->id);
 	else
 		snprintf(who, sizeof who, "thread \"%s\" (core %d):", t ? t->name : "?", c->id);
@@ -149,9 +151,9 @@ void fault_report(struct trapframe *tf)
 	if (v == 14) {
 		uint64_t cr2 = read_cr2();
 		const char *acc = tf->error & 2 ? "write" : (tf->error & 16 ? "execute" : "read");
-		if (t && in_guard(cr2, t->user_stack, 64 * 1024))
-			snprintf(detail, sizeof detail, ": stack overflow at address 0x%lx (%s); the stack is %lu KiB, raise it with toro-run --stack SIZE",
-				 cr2, acc, t->user_stack_size >> 10);
+		if (t && in_guard(cr2, t->user_stack, t->tid >= 1000 ? PAGE_SIZE * 4 : 64 * 1024))
+			snprintf(detail, sizeof detail, ": stack overflow at address 0x%lx (%s); the stack is %lu KiB, raise it with %s",
+				 cr2, acc, t->user_stack_size >> 10, t->tid >= 1000 ? "pthread_attr_setstacksize" : "toro-run --stack SIZE");
 		else if (t && in_guard(cr2, t->stack, PAGE_SIZE))
 			snprintf(detail, sizeof detail, ": kernel stack overflow at address 0x%lx (%s) in a %lu KiB stack",
 				 cr2, acc, t->stack_size >> 10);

@@ -13,6 +13,7 @@ struct file;
 /* A run of pages a rank obtained with mmap; munmap and mremap check them. */
 struct region {
 	uint64_t start, end;
+	bool guarded;               /* some pages made absent by PROT_NONE */
 	struct region *next;
 };
 
@@ -32,6 +33,14 @@ struct proc {
 	struct thread *thread;
 	uint64_t start_ns;
 	void *services;             /* the MPI service table, or NULL */
+	/* Threads (thread_sys.c): the rank owns cores first_core ..
+	 * first_core + threads_per_rank - 1. */
+	int first_core;
+	struct spinlock tlock;      /* guards threads and nthreads */
+	struct thread *threads;     /* live user threads, through tnext */
+	volatile int nthreads;
+	volatile int exiting;       /* exit_group or a fatal signal ended the rank */
+	volatile int mlock;         /* memory and files while threads > 1 (proc_lock) */
 };
 
 extern struct proc *procs[MAX_CPUS];
@@ -43,6 +52,16 @@ extern int nprocs;
 struct proc *current_proc(void);
 void proc_exit(struct proc *p, int status) __attribute__((noreturn));
 void proc_kill(struct proc *p, int sig) __attribute__((noreturn));
+
+/* thread_sys.c (its system calls are in syscalls.h) */
+void proc_add_main_thread(struct proc *p, struct thread *t);
+void proc_lock(struct proc *p);
+void proc_unlock(struct proc *p);
+void rank_kick(int rank);
+
+/* futex.c */
+int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
+long do_futex(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
 
 /* file.c */
 void files_init(struct proc *p);

@@ -56,12 +56,34 @@ static void wake_sleepers(struct cpu *c)
 	uint64_t now = time_ns();
 	while (c->sleepers && c->sleepers->wake_at <= now) {
 		struct thread *t = c->sleepers;
-		c->sleepers = t->next;
+		c->sleepers = t->snext;
+		t->snext = NULL;
 		spin_lock(&c->rq_lock);
-		t->state = T_RUNNABLE;
-		rq_push(c, t);
+		if (t->state == T_SLEEPING || t->state == T_BLOCKED) {
+			t->state = T_RUNNABLE;
+			rq_push(c, t);
+		}
 		spin_unlock(&c->rq_lock);
 	}
+}
+
+static void sleeper_insert(struct cpu *c, struct thread *t)
+{
+	struct thread **pp = &c->sleepers;
+	while (*pp && (*pp)->wake_at <= t->wake_at)
+		pp = &(*pp)->snext;
+	t->snext = *pp;
+	*pp = t;
+}
+
+static void sleeper_remove(struct cpu *c, struct thread *t)
+{
+	for (struct thread **pp = &c->sleepers; *pp; pp = &(*pp)->snext)
+		if (*pp == t) {
+			*pp = t->snext;
+			t->snext = NULL;
+			return;
+		}
 }
 
 static void free_thread(struct thread *t)
@@ -74,13 +96,28 @@ static void free_thread(struct thread *t)
 /* Runs in the new thread's context right after every switch. */
 static void finish_switch(struct cpu *c)
 {
+	struct thread *m = c->migrating;
+	if (m) {
+		c->migrating = NULL;
+		struct cpu *to = cpus[m->move_to - 1];
+		m->move_to = 0;
+		m->cpu = to;
+		spin_lock(&to->rq_lock);
+		m->state = T_RUNNABLE;
+		rq_push(to, m);
+		spin_unlock(&to->rq_lock);
+		sched_kick(to);
+	}
 	struct thread *d = c->dying;
 	if (!d)
 		return;
 	c->dying = NULL;
 	if (c->fpu_owner == d)
 		c->fpu_owner = NULL;
-	__atomic_store_n(&d->state, T_DEAD, __ATOMIC_RELEASE);
+	if (d->detached)
+		free_thread(d);
+	else
+		__atomic_store_n(&d->state, T_DEAD, __ATOMIC_RELEASE);
 }
 
 /* The FPU is switched lazily: kernel code never touches it, so it keeps
@@ -110,7 +147,16 @@ static void schedule(void)
 	wake_sleepers(c);
 	spin_lock(&c->rq_lock);
 	struct thread *next = rq_pop(c);
-	if (prev->state == T_RUNNING && prev != c->idle) {
+	if (prev->move_to && prev->state == T_RUNNING) {
+		/* Leaves for another core (sched_setaffinity): its FPU
+		 * registers go to memory, finish_switch queues it there. */
+		if (c->fpu_owner == prev) {
+			fpu_save(prev->fpu);
+			c->fpu_owner = NULL;
+		}
+		prev->state = T_BLOCKED;
+		c->migrating = prev;
+	} else if (prev->state == T_RUNNING && prev != c->idle) {
 		if (!next) {
 			spin_unlock(&c->rq_lock);
 			return;
@@ -137,7 +183,8 @@ void thread_main(struct thread *t)
 	thread_exit(0);
 }
 
-struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size)
+/* A thread that runs once thread_start() queues it. */
+struct thread *thread_new(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size)
 {
 	if (cpu < 0 || cpu >= ncpus || !cpus[cpu] || !cpus[cpu]->online)
 		return NULL;
@@ -146,9 +193,9 @@ struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void
 		return NULL;
 	stack_size = ALIGN_UP(stack_size ? stack_size : KSTACK_SIZE, PAGE_SIZE);
 	t->fpu_mem = kmalloc(fpu_area_size() + 64);
-	t->stack = stack_alloc(cpu, stack_size);
+	t->stack = stack_alloc(cpus[cpu]->rank, stack_size);
 	if (!t->stack)
-		t->stack = stack_alloc(this_cpu()->id, stack_size);
+		t->stack = stack_alloc(this_cpu()->rank, stack_size);
 	if (!t->fpu_mem || !t->stack) {
 		if (t->stack)
 			stack_free(t->stack, stack_size);
@@ -173,13 +220,24 @@ struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void
 	sp[-2] = (uint64_t)t;            /* rbx */
 	sp[-3] = sp[-4] = sp[-5] = sp[-6] = 0;
 	t->rsp = (uint64_t)(sp - 6);
+	return t;
+}
 
+void thread_start(struct thread *t)
+{
 	struct cpu *c = t->cpu;
 	spin_lock(&c->rq_lock);
 	t->state = T_RUNNABLE;
 	rq_push(c, t);
 	spin_unlock(&c->rq_lock);
 	sched_kick(c);
+}
+
+struct thread *thread_create(int cpu, const char *name, void (*fn)(void *), void *arg, size_t stack_size)
+{
+	struct thread *t = thread_new(cpu, name, fn, arg, stack_size);
+	if (t)
+		thread_start(t);
 	return t;
 }
 
@@ -217,12 +275,67 @@ void thread_sleep_ns(uint64_t ns)
 	struct thread *t = c->current;
 	t->wake_at = time_ns() + ns;
 	t->state = T_SLEEPING;
-	struct thread **pp = &c->sleepers;
-	while (*pp && (*pp)->wake_at <= t->wake_at)
-		pp = &(*pp)->next;
-	t->next = *pp;
-	*pp = t;
+	sleeper_insert(c, t);
 	schedule();
+}
+
+/* thread_block() that also ends at deadline_ns (0: never); false when
+ * the deadline passed with no wake. */
+bool thread_block_until(uint64_t deadline_ns)
+{
+	if (!deadline_ns) {
+		thread_block();
+		return true;
+	}
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+	if (time_ns() >= deadline_ns)
+		return false;
+	spin_lock(&c->rq_lock);
+	if (t->wake_pending) {
+		t->wake_pending = 0;
+		spin_unlock(&c->rq_lock);
+		return true;
+	}
+	t->wake_at = deadline_ns;
+	t->state = T_BLOCKED;
+	spin_unlock(&c->rq_lock);
+	sleeper_insert(c, t);
+	schedule();
+	/* Woken or due: it runs on its own core again (a blocked thread
+	 * does not migrate), so it may take itself off the list. */
+	c = this_cpu();
+	sleeper_remove(c, t);
+	return time_ns() < deadline_ns;
+}
+
+void thread_block(void)
+{
+	struct cpu *c = this_cpu();
+	struct thread *t = c->current;
+	spin_lock(&c->rq_lock);
+	if (t->wake_pending) {
+		t->wake_pending = 0;
+		spin_unlock(&c->rq_lock);
+		return;
+	}
+	t->state = T_BLOCKED;
+	spin_unlock(&c->rq_lock);
+	schedule();
+}
+
+void thread_wake(struct thread *t)
+{
+	struct cpu *c = t->cpu;
+	spin_lock(&c->rq_lock);
+	if (t->state == T_BLOCKED) {
+		t->state = T_RUNNABLE;
+		rq_push(c, t);
+	} else {
+		t->wake_pending = 1;
+	}
+	spin_unlock(&c->rq_lock);
+	sched_kick(c);
 }
 
 /* Wakes core c if it is halted. The waker changed what c waits for before
@@ -269,9 +382,10 @@ void sched_wait_until(bool (*cond)(void *), void *arg)
 				return;
 			cpu_relax();
 		} while (time_ns() < spin_end);
-		if (c->runq_head || sleeper_due(c))
+		if (c->runq_head || sleeper_due(c)) {
 			thread_yield();
-		else
+			c = this_cpu(); /* it may have moved (sched_setaffinity) */
+		} else
 			halt_until_event(c, cond, arg);
 	}
 }

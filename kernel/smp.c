@@ -32,7 +32,7 @@ static bool wait_online(struct cpu *c, uint64_t ns)
 static bool start_ap(int id, uint32_t apic_id)
 {
 	struct cpu *c = cpu_alloc(NULL, id, apic_id);
-	uint8_t *stack = stack_alloc(id, KSTACK_SIZE);
+	uint8_t *stack = stack_alloc(id / threads_per_rank, KSTACK_SIZE);
 	if (!stack)
 		panic("out of memory for the stack of CPU %d (give toro-run more --mem)", id);
 	uint64_t *params = (uint64_t *)(TRAMPOLINE_PA + (trampoline_params - trampoline_start));

@@ -49,7 +49,7 @@ static int rank_pid(void)
 	return 100 + (p ? p->rank : 0);
 }
 
-static uint64_t clock_ns(int clock)
+uint64_t clock_ns(int clock)
 {
 	switch (clock) {
 	case 0:  /* CLOCK_REALTIME */
@@ -188,18 +188,6 @@ static long do_sysinfo(struct sysinfo *si)
 	return 0;
 }
 
-static long do_sched_getaffinity(size_t size, uint8_t *mask)
-{
-	if (size < 8)
-		return -EINVAL;
-	if (!user_ok(mask, size))
-		return -EFAULT;
-	memset(mask, 0, size);
-	int core = this_cpu()->id;
-	mask[core / 8] |= 1 << (core % 8);
-	return 8;
-}
-
 static long do_arch_prctl(int code, uint64_t addr)
 {
 	struct thread *t = current_thread();
@@ -236,32 +224,10 @@ static long do_kill(int pid, int sig)
 	return 0;
 }
 
-static long do_futex(int *uaddr, int op, int val)
-{
-	if (!user_ok(uaddr, 4))
-		return -EFAULT;
-	switch (op & 0x7f) {
-	case 0: /* FUTEX_WAIT: a rank is one thread, so nobody else can wake it */
-	case 9: /* FUTEX_WAIT_BITSET */
-		if (__atomic_load_n(uaddr, __ATOMIC_ACQUIRE) != val)
-			return -EAGAIN;
-		thread_yield();
-		return 0;
-	case 1:  /* FUTEX_WAKE */
-	case 10: /* FUTEX_WAKE_BITSET */
-		return 0;
-	default:
-		return -ENOSYS;
-	}
-}
-
 /* --- the handlers of systab.c: arguments in a[0..5] as the ABI passes them --- */
-long sys_mprotect(const uint64_t *a) { (void)a; return 0; } /* one address space, no protection to change */
 long sys_madvise(const uint64_t *a) { (void)a; return 0; }  /* advice only */
 long sys_sigaltstack(const uint64_t *a) { (void)a; return 0; }
-long sys_sched_yield(const uint64_t *a) { (void)a; thread_yield(); return 0; }
 long sys_getpid(const uint64_t *a) { (void)a; return rank_pid(); }
-long sys_set_tid_address(const uint64_t *a) { (void)a; return rank_pid(); }
 long sys_getppid(const uint64_t *a) { (void)a; return 1; }
 long sys_getuid(const uint64_t *a) { (void)a; return 0; }
 long sys_umask(const uint64_t *a) { (void)a; return 022; }
@@ -283,19 +249,15 @@ long sys_rt_sigprocmask(const uint64_t *a)
 	return 0;
 }
 
-long sys_exit(const uint64_t *a) { proc_exit(current_proc(), a[0]); }
+long sys_exit_group(const uint64_t *a) { proc_exit(current_proc(), a[0]); }
 long sys_nanosleep(const uint64_t *a) { return sleep_for((void *)a[0], 0, 0); }
 long sys_kill(const uint64_t *a) { return do_kill(a[0], a[1]); }
-long sys_tkill(const uint64_t *a) { return do_kill(a[0] == (uint64_t)rank_pid() ? 0 : -2, a[1]); }
-long sys_tgkill(const uint64_t *a) { return do_kill(a[1] == (uint64_t)rank_pid() ? 0 : -2, a[2]); }
 long sys_uname(const uint64_t *a) { return do_uname((void *)a[0]); }
 long sys_gettimeofday(const uint64_t *a) { return do_gettimeofday((void *)a[0], (void *)a[1]); }
 long sys_getrlimit(const uint64_t *a) { return do_prlimit(a[0], NULL, (void *)a[1]); }
 long sys_prlimit64(const uint64_t *a) { return do_prlimit(a[1], (void *)a[2], (void *)a[3]); }
 long sys_sysinfo(const uint64_t *a) { return do_sysinfo((void *)a[0]); }
 long sys_arch_prctl(const uint64_t *a) { return do_arch_prctl(a[0], a[1]); }
-long sys_futex(const uint64_t *a) { return do_futex((void *)a[0], a[1], a[2]); }
-long sys_sched_getaffinity(const uint64_t *a) { return do_sched_getaffinity(a[1], (void *)a[2]); }
 long sys_clock_gettime(const uint64_t *a) { return do_clock_gettime(a[0], (void *)a[1]); }
 long sys_clock_nanosleep(const uint64_t *a) { return do_clock_nanosleep(a[0], a[1], (void *)a[2]); }
 long sys_getrandom(const uint64_t *a) { return do_getrandom((void *)a[0], a[1]); }

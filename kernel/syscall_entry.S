@@ -29,6 +29,7 @@ syscall_entry:
 	sti
 	mov %rsp, %rdi
 	call syscall_dispatch
+syscall_exit:
 	cli
 	pop %r15
 	pop %r14
@@ -48,6 +49,14 @@ syscall_entry:
 	popfq
 	pop %rsp
 	jmp *%rcx
+
+/* syscall_return_zero(frame): a new thread leaves its first "system
+ * call" through the same exit path, with %rax = 0. */
+	.globl syscall_return_zero
+syscall_return_zero:
+	mov %rdi, %rsp
+	xor %eax, %eax
+	jmp syscall_exit
 
 /* enter_user(entry, sp): start the program as the ELF ABI says: %rsp at
  * argc, %rdx = 0 (no function for atexit), the other registers zero. */

@@ -101,6 +101,7 @@ long sys_set_tid_address(const uint64_t *a);
 long sys_getuid(const uint64_t *a);
 long sys_umask(const uint64_t *a);
 long sys_exit(const uint64_t *a) __attribute__((noreturn));
+long sys_exit_group(const uint64_t *a) __attribute__((noreturn));
 long sys_kill(const uint64_t *a);
 long sys_tkill(const uint64_t *a);
 long sys_tgkill(const uint64_t *a);
@@ -118,3 +119,9 @@ long sys_clock_getres(const uint64_t *a);
 long sys_clock_nanosleep(const uint64_t *a);
 long sys_getrandom(const uint64_t *a);
 long sys_enosys_quiet(const uint64_t *a);
+
+/* thread_sys.c (threads inside a rank) and futex.c */
+long sys_clone(const uint64_t *a);
+long sys_gettid(const uint64_t *a);
+long sys_sched_setaffinity(const uint64_t *a);
+long sys_set_robust_list(const uint64_t *a);

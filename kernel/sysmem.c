@@ -3,7 +3,10 @@
  * Each rank keeps the list of page runs it mapped; munmap and mremap act
  * only on those. brk does not grow (the program image sits where it
  * landed in the pool): it reports failure, which musl's malloc and most
- * programs answer by using mmap, as they do on Linux when brk is blocked. */
+ * programs answer by using mmap, as they do on Linux when brk is blocked.
+ * PROT_NONE pages (mmap or mprotect, as musl's thread stacks have a
+ * guard page) are made absent, so touching one faults; other protections
+ * are not enforced. The rank's threads share the map (proc_lock). */
 #include "defs.h"
 #include "proc.h"
 #include "errno.h"
@@ -14,6 +17,10 @@
 #define MAP_FIXED_NOREPLACE 0x100000
 #define MREMAP_MAYMOVE 1
 #define MREMAP_FIXED 2
+#define PROT_NONE 0
+/* Larger PROT_NONE runs (address-space reservations) stay mapped: making
+ * them absent would split the identity map into 4 KiB pages. */
+#define GUARD_MAX (16ull << 20)
 
 static struct region *region_covering(struct proc *p, uint64_t start, uint64_t end)
 {
@@ -23,7 +30,7 @@ static struct region *region_covering(struct proc *p, uint64_t start, uint64_t e
 	return NULL;
 }
 
-static bool region_add(struct proc *p, uint64_t start, uint64_t end)
+static struct region *region_add(struct proc *p, uint64_t start, uint64_t end)
 {
 	struct region *r = kmalloc(sizeof *r);
 	if (!r)
@@ -31,37 +38,83 @@ static bool region_add(struct proc *p, uint64_t start, uint64_t end)
 	r->start = start;
 	r->end = end;
 	r->next = p->regions;
+	r->guarded = false;
 	p->regions = r;
-	return true;
+	return r;
 }
 
-static uint64_t do_mmap(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+/* Makes [start, end) absent (guard) or present again. */
+static void set_guard(uint64_t start, uint64_t end, bool guard)
 {
-	(void)prot;
-	(void)off;
-	struct proc *p = current_proc();
-	if (!p || len == 0 || len > (1ull << 46))
-		return -EINVAL;
+	for (uint64_t a = start; a < end; a += PAGE_SIZE)
+		if (mmu_is_mapped(a) == guard)
+			mmu_set_guard(a, guard);
+}
+
+static uint64_t do_mmap(struct proc *p, uint64_t addr, uint64_t len, int prot, int flags, int fd)
+{
 	if (!(flags & MAP_ANONYMOUS))
 		return fd < 0 ? -EBADF : -ENODEV;
 	len = ALIGN_UP(len, PAGE_SIZE);
 	if (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) {
 		if (addr & (PAGE_SIZE - 1))
 			return -EINVAL;
-		if ((flags & MAP_FIXED_NOREPLACE) || !region_covering(p, addr, addr + len))
+		struct region *r = region_covering(p, addr, addr + len);
+		if ((flags & MAP_FIXED_NOREPLACE) || !r)
 			return -ENOMEM; /* no memory can be placed at a chosen address */
+		if (r->guarded)
+			set_guard(addr, addr + len, false);
 		memset((void *)addr, 0, len);
+		if (prot == PROT_NONE && len <= GUARD_MAX)
+			set_guard(addr, addr + len, r->guarded = true);
 		return addr;
 	}
 	void *m = page_alloc(p->rank, len / PAGE_SIZE);
 	if (!m)
 		return -ENOMEM;
-	if (!region_add(p, (uint64_t)m, (uint64_t)m + len)) {
+	struct region *r = region_add(p, (uint64_t)m, (uint64_t)m + len);
+	if (!r) {
 		page_free(m, len / PAGE_SIZE);
 		return -ENOMEM;
 	}
 	memset(m, 0, len);
+	if (prot == PROT_NONE && len <= GUARD_MAX)
+		set_guard((uint64_t)m, (uint64_t)m + len, r->guarded = true);
 	return (uint64_t)m;
+}
+
+static uint64_t mmap_call(uint64_t addr, uint64_t len, int prot, int flags, int fd, uint64_t off)
+{
+	(void)off;
+	struct proc *p = current_proc();
+	if (!p || len == 0 || len > (1ull << 46))
+		return -EINVAL;
+	proc_lock(p);
+	uint64_t r = do_mmap(p, addr, len, prot, flags, fd);
+	proc_unlock(p);
+	return r;
+}
+
+/* Only PROT_NONE changes anything: absent pages, so an access faults. */
+static long mprotect_call(uint64_t addr, uint64_t len, int prot)
+{
+	struct proc *p = current_proc();
+	if (!p || (addr & (PAGE_SIZE - 1)) || addr + len < addr)
+		return -EINVAL;
+	uint64_t end = addr + ALIGN_UP(len, PAGE_SIZE);
+	if (len == 0)
+		return 0;
+	proc_lock(p);
+	struct region *r = region_covering(p, addr, end);
+	long rc = 0;
+	if (!r)
+		rc = addr < PAGE_SIZE ? -ENOMEM : 0; /* the program image and stacks: nothing to change */
+	else if (prot == PROT_NONE && end - addr <= GUARD_MAX)
+		set_guard(addr, end, r->guarded = true);
+	else if (r->guarded)
+		set_guard(addr, end, false);
+	proc_unlock(p);
+	return rc;
 }
 
 /* Frees [start, end) wherever it overlaps the rank's regions, splitting a
@@ -75,9 +128,13 @@ static long unmap_range(struct proc *p, uint64_t start, uint64_t end)
 			rp = &r->next;
 			continue;
 		}
+		if (r->guarded)
+			set_guard(lo, hi, false); /* pages go back to the pool present */
 		if (r->start < lo && hi < r->end) {
-			if (!region_add(p, hi, r->end))
+			struct region *rest = region_add(p, hi, r->end);
+			if (!rest)
 				return -ENOMEM;
+			rest->guarded = r->guarded;
 			r->end = lo;
 		} else if (r->start < lo) {
 			r->end = lo;
@@ -94,26 +151,26 @@ static long unmap_range(struct proc *p, uint64_t start, uint64_t end)
 	return 0;
 }
 
-static long do_munmap(uint64_t addr, uint64_t len)
+static long munmap_call(uint64_t addr, uint64_t len)
 {
 	struct proc *p = current_proc();
 	if (!p || (addr & (PAGE_SIZE - 1)) || len == 0 || addr + len < addr)
 		return -EINVAL;
-	return unmap_range(p, addr, addr + ALIGN_UP(len, PAGE_SIZE));
+	proc_lock(p);
+	long rc = unmap_range(p, addr, addr + ALIGN_UP(len, PAGE_SIZE));
+	proc_unlock(p);
+	return rc;
 }
 
-static uint64_t do_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+static uint64_t do_mremap(struct proc *p, uint64_t old, uint64_t old_len, uint64_t new_len, int flags)
 {
-	(void)new_addr;
-	struct proc *p = current_proc();
-	if (!p || (old & (PAGE_SIZE - 1)) || new_len == 0 || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)))
-		return -EINVAL;
-	if (flags & MREMAP_FIXED)
-		return -EINVAL;
 	old_len = ALIGN_UP(old_len, PAGE_SIZE);
 	new_len = ALIGN_UP(new_len, PAGE_SIZE);
-	if (!region_covering(p, old, old + old_len))
+	struct region *o = region_covering(p, old, old + old_len);
+	if (!o)
 		return -EFAULT;
+	if (o->guarded && new_len > old_len)
+		return -EFAULT; /* may hold absent (PROT_NONE) pages: not copied */
 	if (new_len <= old_len) {
 		if (new_len < old_len)
 			unmap_range(p, old + new_len, old + old_len);
@@ -134,14 +191,29 @@ static uint64_t do_mremap(uint64_t old, uint64_t old_len, uint64_t new_len, int 
 	return (uint64_t)m;
 }
 
-static uint64_t do_brk(uint64_t addr)
+static uint64_t mremap_call(uint64_t old, uint64_t old_len, uint64_t new_len, int flags, uint64_t new_addr)
+{
+	(void)new_addr;
+	struct proc *p = current_proc();
+	if (!p || (old & (PAGE_SIZE - 1)) || new_len == 0 || (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED)))
+		return -EINVAL;
+	if (flags & MREMAP_FIXED)
+		return -EINVAL;
+	proc_lock(p);
+	uint64_t r = do_mremap(p, old, old_len, new_len, flags);
+	proc_unlock(p);
+	return r;
+}
+
+static uint64_t brk_call(uint64_t addr)
 {
 	(void)addr;
 	struct proc *p = current_proc();
 	return p ? p->brk : 0;
 }
 
-long sys_mmap(const uint64_t *a) { return do_mmap(a[0], a[1], a[2], a[3], a[4], a[5]); }
-long sys_munmap(const uint64_t *a) { return do_munmap(a[0], a[1]); }
-long sys_mremap(const uint64_t *a) { return do_mremap(a[0], a[1], a[2], a[3], a[4]); }
-long sys_brk(const uint64_t *a) { return do_brk(a[0]); }
+long sys_mmap(const uint64_t *a) { return mmap_call(a[0], a[1], a[2], a[3], a[4], a[5]); }
+long sys_mprotect(const uint64_t *a) { return mprotect_call(a[0], a[1], a[2]); }
+long sys_munmap(const uint64_t *a) { return munmap_call(a[0], a[1]); }
+long sys_mremap(const uint64_t *a) { return mremap_call(a[0], a[1], a[2], a[3], a[4]); }
+long sys_brk(const uint64_t *a) { return brk_call(a[0]); }

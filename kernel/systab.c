@@ -6,12 +6,8 @@
 #include "proc.h"
 #include "errno.h"
 #include "syscalls.h"
+#include "frame.h"
 
-struct syscall_frame {
-	uint64_t r15, r14, r13, r12, rbp, rbx;
-	uint64_t r9, r8, r10, rdx, rsi, rdi;
-	uint64_t nr, rip, rflags, rsp;
-};
 
 static const syscall_fn table[] = {
 	[0] = sys_read, [1] = sys_write, [2] = sys_open, [3] = sys_close,
@@ -25,7 +21,7 @@ static const syscall_fn table[] = {
 	[43] = sys_accept, [44] = sys_sendto, [45] = sys_recvfrom, [46] = sys_sendmsg,
 	[47] = sys_recvmsg, [48] = sys_shutdown, [49] = sys_bind, [50] = sys_listen,
 	[51] = sys_getsockname, [52] = sys_getpeername, [53] = sys_socketpair, [54] = sys_setsockopt,
-	[55] = sys_getsockopt, [60] = sys_exit, [62] = sys_kill, [63] = sys_uname,
+	[55] = sys_getsockopt, [56] = sys_clone, [60] = sys_exit, [62] = sys_kill, [63] = sys_uname,
 	[72] = sys_fcntl, [74] = sys_fsync, [75] = sys_fsync /* fdatasync */, [76] = sys_truncate,
 	[77] = sys_ftruncate, [79] = sys_getcwd, [80] = sys_chdir, [81] = sys_fchdir,
 	[82] = sys_rename, [83] = sys_mkdir, [84] = sys_rmdir, [85] = sys_creat,
@@ -33,14 +29,14 @@ static const syscall_fn table[] = {
 	[97] = sys_getrlimit, [99] = sys_sysinfo, [102] = sys_getuid, [104] = sys_getuid /* getgid */,
 	[107] = sys_getuid /* geteuid */, [108] = sys_getuid /* getegid */, [110] = sys_getppid,
 	[131] = sys_sigaltstack, [137] = sys_statfs, [138] = sys_fstatfs, [158] = sys_arch_prctl,
-	[186] = sys_getpid /* gettid */, [200] = sys_tkill, [201] = sys_time, [202] = sys_futex,
-	[204] = sys_sched_getaffinity, [213] = sys_epoll_create, [217] = sys_getdents64,
+	[186] = sys_gettid, [200] = sys_tkill, [201] = sys_time, [202] = sys_futex,
+	[203] = sys_sched_setaffinity, [204] = sys_sched_getaffinity, [213] = sys_epoll_create, [217] = sys_getdents64,
 	[218] = sys_set_tid_address, [228] = sys_clock_gettime, [229] = sys_clock_getres,
-	[230] = sys_clock_nanosleep, [231] = sys_exit /* exit_group */, [232] = sys_epoll_wait,
+	[230] = sys_clock_nanosleep, [231] = sys_exit_group, [232] = sys_epoll_wait,
 	[233] = sys_epoll_ctl, [234] = sys_tgkill, [257] = sys_openat, [258] = sys_mkdirat,
 	[262] = sys_newfstatat, [263] = sys_unlinkat, [264] = sys_renameat, [267] = sys_readlinkat,
 	[269] = sys_faccessat, [270] = sys_pselect6, [271] = sys_ppoll,
-	[273] = sys_enosys_quiet /* set_robust_list */, [281] = sys_epoll_wait /* epoll_pwait */,
+	[273] = sys_set_robust_list, [281] = sys_epoll_wait /* epoll_pwait */,
 	[288] = sys_accept4, [291] = sys_epoll_create1, [292] = sys_dup3, [302] = sys_prlimit64,
 	[316] = sys_renameat2, [318] = sys_getrandom, [332] = sys_statx,
 	[334] = sys_enosys_quiet /* rseq */, [439] = sys_faccessat /* faccessat2 */,
@@ -52,7 +48,6 @@ static const char *unsupported_name(long nr)
 {
 	switch (nr) {
 	case 22: return "pipe";
-	case 56: return "clone";
 	case 57: return "fork";
 	case 58: return "vfork";
 	case 59: return "execve";

@@ -43,4 +43,7 @@ struct toro_svc {
 	 * use the single address space directly). */
 	void *shared;
 	size_t shared_size;
+
+	/* The rank's live threads (the kernel keeps the count). */
+	const volatile int *nthreads;
 };

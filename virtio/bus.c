@@ -11,6 +11,7 @@
 #include "../kernel/cpu.h"
 #include "../kernel/sched.h"
 #include "../kernel/spinlock.h"
+#include "../kernel/proc.h"
 
 struct bus_ring {
 	struct virtq vq;
@@ -22,7 +23,7 @@ struct bus_ring {
 static struct bus_ring *rings[MAX_CPUS][MAX_CPUS]; /* [sender][receiver] */
 static struct spinlock create_lock;
 
-static int self(void) { return this_cpu()->id; }
+static int self(void) { return this_cpu()->rank; } /* a rank's threads run on its cores */
 
 static struct bus_ring *ring_create(int src, int dst)
 {
@@ -59,7 +60,7 @@ static struct bus_ring *ring(int src, int dst, bool create)
  * The caller posts it before asking for the next one. */
 void *bus_get_buf(int dst)
 {
-	if (dst < 0 || dst >= ncpus)
+	if (dst < 0 || dst >= nprocs)
 		return NULL;
 	struct bus_ring *r = ring(self(), dst, true);
 	uint16_t head;
@@ -82,13 +83,13 @@ void bus_post(int dst, void *buf, uint32_t len)
 	(void)buf;
 	struct bus_ring *r = ring(self(), dst, false);
 	virtq_put_used(&r->vq, r->taken, len);
-	sched_kick(cpus[dst]);
+	rank_kick(dst);
 }
 
 /* The oldest buffer src posted to this core and not yet released. */
 void *bus_peek(int src, uint32_t *len)
 {
-	if (src < 0 || src >= ncpus)
+	if (src < 0 || src >= nprocs)
 		return NULL;
 	struct bus_ring *r = ring(src, self(), false);
 	if (!r || !virtq_used_pending(&r->vq))
@@ -115,14 +116,14 @@ void bus_release(int src, void *buf)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (r->sender_waits) {
 		r->sender_waits = 0;
-		sched_kick(cpus[src]);
+		rank_kick(src);
 	}
 }
 
 bool bus_pending(void)
 {
 	int me = self();
-	for (int src = 0; src < ncpus; src++) {
+	for (int src = 0; src < nprocs; src++) {
 		struct bus_ring *r = __atomic_load_n(&rings[src][me], __ATOMIC_ACQUIRE);
 		if (r && virtq_used_pending(&r->vq))
 			return true;

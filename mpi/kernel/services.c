@@ -16,8 +16,8 @@ static struct toro_svc tables[MAX_CPUS];
 
 static void notify_rank(int rank)
 {
-	if (rank >= 0 && rank < ncpus)
-		sched_kick(cpus[rank]);
+	if (rank >= 0 && rank < nprocs)
+		rank_kick(rank);
 }
 
 static __attribute__((noreturn)) void abort_job(int status, const char *msg)
@@ -44,7 +44,7 @@ void *services_for_rank(int rank)
 	*t = (struct toro_svc){
 		.version = TORO_SVC_VERSION,
 		.rank = rank,
-		.nranks = ncpus,
+		.nranks = nprocs,
 		.time_ns = time_ns,
 		.bus_buf_size = BUS_BUF_SIZE,
 		.bus_get_buf = bus_get_buf,

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <sys/auxv.h>
 #include "impl.h"
+#include "thread.h"
 
 const struct toro_svc *toro;
 int mpi_state;
@@ -46,10 +47,7 @@ static int init(int *argc, char ***argv, int required, const char *func)
 			"needs %d (rebuild with toro-mpicc)\n", func, (unsigned)toro->version, TORO_SVC_VERSION);
 		exit(1);
 	}
-	/* 12.4.3: the level asked for if we have it, else the highest we
-	 * have. Toro has SINGLE and FUNNELED (one thread per rank). */
-	thread_level = required < MPI_THREAD_SINGLE ? MPI_THREAD_SINGLE
-		     : required > MPI_THREAD_FUNNELED ? MPI_THREAD_FUNNELED : required;
+	thread_level = mt_init(required);
 	comm_init_world(toro->rank, toro->nranks);
 	info_env_fill(argc ? *argc : 0, argv ? *argv : NULL);
 	mpi_state = 1;
@@ -167,12 +165,12 @@ int MPI_Query_thread(int *provided)
 	return MPI_SUCCESS;
 }
 
-/* A rank has one thread, the one that called MPI_Init. */
+/* 12.4.2: the thread that called MPI_Init or MPI_Init_thread. */
 int MPI_Is_thread_main(int *flag)
 {
 	if (!mpi_ready(__func__))
 		return MPI_ERR_OTHER;
-	*flag = 1;
+	*flag = mt_is_main();
 	return MPI_SUCCESS;
 }
 
@@ -321,7 +319,8 @@ static void info_env_fill(int argc, char **argv)
 	info_put(&env_info, "maxprocs", buf);
 	info_put(&env_info, "arch", "x86_64");
 	info_put(&env_info, "host", "toro");
-	static const char *levels[] = {"MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED"};
+	static const char *levels[] = {"MPI_THREAD_SINGLE", "MPI_THREAD_FUNNELED", "MPI_THREAD_SERIALIZED",
+				       "MPI_THREAD_MULTIPLE"};
 	info_put(&env_info, "thread_level", levels[thread_level]);
 }
 

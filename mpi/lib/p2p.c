@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "impl.h"
+#include "thread.h"
 
 enum { MSG_EAGER = 1, MSG_RTS = 2 };
 enum { REQ_SEND = 1, REQ_RECV = 2, REQ_COLL = 3 }; /* REQ_COLL: a schedule of nbc.c */
@@ -513,6 +514,7 @@ static bool req_done(struct request *r)
 struct wait_set {
 	struct request **reqs;
 	int n;
+	int mt; /* another thread may change the schedules: do not walk them */
 };
 
 /* The waiting rank halts until something can change: a message arrives,
@@ -521,7 +523,7 @@ struct wait_set {
 static bool can_progress(void *arg)
 {
 	struct wait_set *w = arg;
-	if (toro->bus_pending() || npending || (nbc_nactive && nbc_ready()))
+	if (toro->bus_pending() || npending || (nbc_nactive && (w->mt || nbc_ready())))
 		return true;
 	for (int i = 0; i < w->n; i++)
 		if (w->reqs[i] && ((w->reqs[i]->waits_done && __atomic_load_n(&w->reqs[i]->done, __ATOMIC_ACQUIRE)) ||
@@ -532,8 +534,9 @@ static bool can_progress(void *arg)
 
 static void wait_for_event(struct request **reqs, int n)
 {
-	struct wait_set w = {reqs, n};
+	struct wait_set w = {reqs, n, mt_suspend()};
 	toro->wait_until(can_progress, &w);
+	mt_resume(w.mt);
 }
 
 static void wait_one(struct request *r)
