@@ -57,6 +57,7 @@ void console_write_unlocked(const char *s, size_t n)
 }
 
 void console_lock(void) { spin_lock(&console_lock_); }
+bool console_trylock(void) { return spin_trylock(&console_lock_); }
 void console_unlock(void) { spin_unlock(&console_lock_); }
 
 void console_write(const char *s, size_t n)

@@ -28,6 +28,7 @@ void console_write_owned(const void *owner, const char *s, size_t n);
 void console_write_raw(const char *s, size_t n);
 void console_lock(void);
 void console_unlock(void);
+bool console_trylock(void);
 void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kdebug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool verbose;

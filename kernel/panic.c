@@ -26,9 +26,16 @@ void job_exit(int status)
 		for (;;)
 			__asm__ volatile("hlt");
 	}
+	/* Another core may be halfway through a line (a fault report of its
+	 * own): let it finish, or the marker's bytes mix with its text and
+	 * toro-run never sees the status. A core that died holding the lock
+	 * cannot stop the exit, hence the bound. */
+	uint64_t give_up = time_ns() + 200000000;
+	while (!console_trylock() && time_ns() < give_up)
+		cpu_relax();
 	char line[32];
 	int n = snprintf(line, sizeof line, "\x1btoro-exit:%d\n", status & 0xff);
-	console_write_raw(line, n);
+	console_write_unlocked(line, n);
 	outl(EXIT_PORT, status & 0xff);
 	for (;;)
 		__asm__ volatile("hlt");
