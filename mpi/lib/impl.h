@@ -222,6 +222,10 @@ void p2p_coll_done(void *r, int err);
 /* Completes *req if it is done, without making progress: *done, and the
  * request's error class. */
 int p2p_poll(MPI_Request *req, bool *done);
+/* Reads what has arrived, pushes waiting sends, advances nonblocking
+ * collectives: for code that waits on shared memory (a wait_until cond)
+ * and must keep point to point moving meanwhile. */
+void p2p_progress(void);
 /* Receives completed so far: nbc.c advances its schedules again when a
  * receive completed while it was advancing one. */
 extern unsigned p2p_delivered;

@@ -461,6 +461,11 @@ static void progress(void)
 		nbc_progress();
 }
 
+void p2p_progress(void)
+{
+	progress();
+}
+
 static struct unexpected *unexpected_take(struct request *r, bool remove)
 {
 	struct unexpected **pp = &unexp_head, *prev = NULL;
