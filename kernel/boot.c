@@ -102,6 +102,16 @@ void boot_parse_start_info(uint32_t info_pa)
 		panic("no memory map in hvm_start_info (version %u)", si->version);
 }
 
+/* The value of the nth "key=value" of a key given several times, or NULL. */
+const char *boot_option_nth(const char *key, int nth)
+{
+	size_t n = strlen(key);
+	for (int i = 0; i < noptions; i++)
+		if (strncmp(options[i], key, n) == 0 && options[i][n] == '=' && nth-- == 0)
+			return options[i] + n + 1;
+	return NULL;
+}
+
 /* The value of "key=value" on the command line, "" for a bare "key", or NULL. */
 const char *boot_option(const char *key)
 {

@@ -8,9 +8,10 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-#define TORO_SVC_VERSION 1
+#define TORO_SVC_VERSION 2
 #define AT_TORO 0x746f726f
 #define TORO_MAX_RANKS 64           /* the kernel's MAX_CPUS */
+#define TORO_BUS_SLOT 256           /* bytes of one VirtIOBus buffer slot */
 
 struct toro_svc {
 	uint32_t version;
@@ -18,17 +19,23 @@ struct toro_svc {
 
 	uint64_t (*time_ns)(void);     /* monotonic, same on every core */
 
-	/* VirtIOBus: one ring per ordered pair of ranks. A sender asks for a
-	 * free buffer of the ring to dst (NULL while all are in use), fills
-	 * up to bus_buf_size bytes and posts it; the receiver takes the oldest
-	 * posted buffer from src (NULL if none) and gives it back when done.
-	 * Buffers from one sender arrive in the order they were posted. */
-	size_t bus_buf_size;
-	void *(*bus_get_buf)(int dst);
+	/* VirtIOBus: one ring per ordered pair of ranks. A sender asks for
+	 * room for a message of len <= bus_max_len bytes in the ring to dst
+	 * (NULL while the ring is too full), fills it and posts it; the
+	 * receiver reads the oldest message from src in place (NULL if none)
+	 * and releases it when done. Messages from one sender arrive in the
+	 * order they were posted. A message of at most TORO_BUS_SLOT bytes
+	 * is the cheapest: one slot, one descriptor.
+	 * bus_take_pending returns (and clears) one bit per sender that has
+	 * posted since the last call; bus_pending says whether any bit is set.
+	 * A posted message can be visible an instant before its bit. */
+	size_t bus_max_len;
+	void *(*bus_get_buf)(int dst, uint32_t len);
 	void (*bus_post)(int dst, void *buf, uint32_t len);
 	void *(*bus_peek)(int src, uint32_t *len);
 	void (*bus_release)(int src, void *buf);
-	bool (*bus_pending)(void);    /* anything posted to this rank from anyone? */
+	bool (*bus_pending)(void);
+	uint64_t (*bus_take_pending)(void);
 
 	/* Waiting: cond is polled (spinning briefly, then halting until
 	 * notified or a 50 ms tick); notify wakes rank r if it is halted. */

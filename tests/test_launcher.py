@@ -66,7 +66,7 @@ exec qemu-system-x86_64 "$@"
 @pytest.fixture(scope="module")
 def images():
     hello = build_image(os.path.join(ROOT, "apps", "hello.c"))
-    return {"hello": hello, "args": build_image("args_sum.c")}
+    return {"hello": hello, "args": build_image("args_sum.c"), "env": build_image("env_show.c")}
 
 
 def script(path, text):
@@ -234,12 +234,27 @@ def test_qemu_killed_mid_job_is_125(tmp_path, images, hosts):
     (["--mem", "300G"], "more than this host's memory"),
     (["--vsock-wait", "-1", "--vsock-forward", "5000:7"], "--vsock-wait -1"),
     (["--accel", "xen"], "invalid choice"),
+    (["-x", "1BAD=2"], "NAME must be letters, digits and '_'"),
+    (["-x", "=2"], "NAME must be letters, digits and '_'"),
+    (["-x", "TORO_TEST_SURELY_UNSET"], "TORO_TEST_SURELY_UNSET is not set in this environment"),
+    ([a for i in range(33) for a in ("-x", f"V{i}=1")], "-x given 33 times; at most 32"),
 ])
 def test_bad_options_are_usage_errors(tmp_path, images, args, message, hosts):
     r = hosts().run("--accel", "tcg", *args, images["hello"]) if "--accel" not in args else \
         hosts().run(*args, images["hello"])
     assert r.rc == 2 and message in r.err, r
     assert "Traceback" not in r.err
+
+
+def test_env_option_sets_variables_in_every_rank(tmp_path, images, hosts):
+    """-x NAME=VALUE and -x NAME (this environment's value) reach every
+    rank, spaces and '=' included; -x overrides a default like HOME."""
+    r = hosts().run("--accel", "tcg", "-n", 2, "-x", "ALPHA=one two=3", "-x", "FROM_HOST", "-x", "HOME=/data",
+                    "-x", "EMPTY=", images["env"], "--", "ALPHA", "FROM_HOST", "HOME", "EMPTY", "NOT_GIVEN",
+                    FROM_HOST="host value")
+    assert r.rc == 0, r
+    for line in ["ALPHA=[one two=3]", "FROM_HOST=[host value]", "HOME=[/data]", "EMPTY=[]", "NOT_GIVEN unset"]:
+        assert r.out.count(line) == 2, (line, r)
 
 
 def test_no_image_is_a_usage_error(tmp_path, hosts):

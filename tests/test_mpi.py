@@ -139,6 +139,36 @@ def test_mpi_program_toro(toro_build, name, n):
     check_passed(name, run_toro(n, toro_build(name)))
 
 
+# More ranks than cores: rings made on demand, the pending word with many
+# senders, smaller rings (ring size depends on the rank count).
+WIDE_16 = ["p2p_basic", "p2p_nonblocking", "p2p_order", "p2p_flood", "coll_test", "stress", "mprobe", "rma_atomics"]
+
+
+@pytest.mark.parametrize("n", [8, 16])
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_mpi_program_toro_wide(toro_build, name, n):
+    if n == 16 and name not in WIDE_16:
+        pytest.skip("16 ranks: only the point-to-point, collective and RMA stress programs (time)")
+    check_passed(name, run_toro(n, toro_build(name), timeout=300))
+
+
+@pytest.mark.parametrize("limit", [0, 100, 216, 3000, 100000])
+@pytest.mark.parametrize("name", ["p2p_order", "p2p_flood", "p2p_basic"])
+def test_eager_limit_toro(toro_build, name, limit):
+    """Every eager/rendezvous switch point gives the same results
+    (TORO_EAGER_LIMIT, README "Eager and rendezvous"); 100000 is capped
+    at what one ring message can carry."""
+    r = toro_run("-n", 3, "--timeout", TORO_TIMEOUT, "-x", f"TORO_EAGER_LIMIT={limit}", toro_build(name),
+                 timeout=TORO_TIMEOUT + 60)
+    check_passed(name, r)
+
+
+def test_bad_eager_limit_is_an_init_error(toro_build):
+    r = toro_run("-n", 2, "--timeout", TORO_TIMEOUT, "-x", "TORO_EAGER_LIMIT=lots", toro_build("p2p_order"),
+                 timeout=TORO_TIMEOUT + 60)
+    assert r.rc == 13 and "MPI_Init" in r.out and "TORO_EAGER_LIMIT=lots is not a number of bytes" in r.out, r
+
+
 FATAL_LINE = r"MPI error: MPI_Send on rank (\d+): MPI_ERR_RANK"
 
 

@@ -11,6 +11,7 @@
 #define SHARED_SIZE (64 * 1024)
 
 _Static_assert(TORO_MAX_RANKS == MAX_CPUS, "mpi/svc.h and the kernel disagree on the most ranks");
+_Static_assert(TORO_BUS_SLOT == BUS_SLOT, "mpi/svc.h and virtio/bus.h disagree on the slot size");
 
 static struct toro_svc tables[MAX_CPUS];
 
@@ -46,12 +47,13 @@ void *services_for_rank(int rank)
 		.rank = rank,
 		.nranks = nprocs,
 		.time_ns = time_ns,
-		.bus_buf_size = BUS_BUF_SIZE,
+		.bus_max_len = bus_max_len(),
 		.bus_get_buf = bus_get_buf,
 		.bus_post = bus_post,
 		.bus_peek = bus_peek,
 		.bus_release = bus_release,
 		.bus_pending = bus_pending,
+		.bus_take_pending = bus_take_pending,
 		.wait_until = sched_wait_until,
 		.notify = notify_rank,
 		.yield = thread_yield,

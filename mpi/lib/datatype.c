@@ -404,6 +404,16 @@ static bool contiguous(const struct dtype *t)
 	       t->blk[0].len == t->size && t->lb == 0 && ext(t) == (MPI_Aint)t->size;
 }
 
+void dtype_view(MPI_Datatype dt, struct dtype_view *v)
+{
+	struct dtype *t = dt_get(dt);
+	if (!t) {
+		*v = (struct dtype_view){0, 0, true, false};
+		return;
+	}
+	*v = (struct dtype_view){t->size, t->tlb, contiguous(t), t->committed};
+}
+
 bool dtype_contiguous(MPI_Datatype dt)
 {
 	struct dtype *t = dt_get(dt);

@@ -232,7 +232,16 @@ extern unsigned p2p_delivered;
 /* A send of req waits for a receiver that has now finished. */
 bool p2p_wakes(MPI_Request req);
 /* Status fields for the library's own use: the count is kept in bytes. */
-void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled);
+static inline void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled)
+{
+	(void)error;
+	if (st == MPI_STATUS_IGNORE)
+		return;
+	st->MPI_SOURCE = source;
+	st->MPI_TAG = tag;
+	st->count_lo = (int)(bytes & 0xffffffff);
+	st->count_hi_and_cancelled = (int)(((bytes >> 32) << 1) | (cancelled ? 1 : 0));
+}
 int64_t status_bytes(const MPI_Status *st);
 
 /* ---- nbc.c ---- */
@@ -256,6 +265,15 @@ bool dtype_contiguous(MPI_Datatype dt);
  * stream. unpack takes at most `bytes` bytes of the stream (a short
  * message fills only the first elements). */
 void dtype_pack(const void *buf, size_t count, MPI_Datatype dt, void *packed);
+/* What the point-to-point path needs of a type, found once: element size,
+ * true lower bound, dtype_contiguous, committed (invalid: all zero but
+ * contig). */
+struct dtype_view {
+	size_t size;
+	MPI_Aint true_lb;
+	bool contig, committed;
+};
+void dtype_view(MPI_Datatype dt, struct dtype_view *v);
 void dtype_unpack(const void *packed, size_t bytes, void *buf, size_t count, MPI_Datatype dt);
 /* The predefined type every basic element of dt has (MPI_DATATYPE_NULL if
  * it mixes types), for reductions on derived types. */
