@@ -17,13 +17,24 @@ enum bench_kind {
 	BENCH_P2P,      /* exactly 2 ranks; -m -i -x */
 	BENCH_COLL,     /* 2 ranks or more; -m -i -x -f */
 	BENCH_BARRIER,  /* 2 ranks or more; -i -x -f (no sizes) */
+	BENCH_P2P_MT,   /* exactly 2 ranks, MPI_THREAD_MULTIPLE; -m -i -x -t */
 };
+
+#define BENCH_MAX_THREADS 64
+
+/* The level a BENCH_P2P_MT program asks MPI_Init_thread for. The tests
+ * build with a lower one to see the refusal an MPI without
+ * MPI_THREAD_MULTIPLE gets. */
+#ifndef BENCH_THREAD_LEVEL
+#define BENCH_THREAD_LEVEL MPI_THREAD_MULTIPLE
+#endif
 
 struct bench_opts {
 	long min_size, max_size;
 	int iters, iters_large, warmup, warmup_large;
 	int full;          /* -f: min, max and avg columns */
 	long large;        /* sizes above this use the _large counts */
+	int send_threads, recv_threads;   /* -t SEND:RECV (BENCH_P2P_MT) */
 };
 
 struct bench {
@@ -45,7 +56,10 @@ static inline void bench_usage(const struct bench *b, FILE *f)
 	else
 		fprintf(f, "  -i ITERS    timed iterations per size (default 1000, 100 above 8 KiB)\n"
 			   "  -x WARMUP   untimed iterations per size (default 100, 10 above 8 KiB)\n");
-	if (b->kind != BENCH_P2P)
+	if (b->kind == BENCH_P2P_MT)
+		fprintf(f, "  -t SEND:RECV  threads of rank 0 and of rank 1 (default 2:2, -t N: N:N, at most %d)\n",
+			BENCH_MAX_THREADS);
+	else if (b->kind != BENCH_P2P)
 		fprintf(f, "  -f          print min and max over ranks and the iterations\n");
 	fprintf(f, "  -h          print this help\n");
 }
@@ -79,13 +93,34 @@ static inline int bench_sizes(const char *arg, struct bench_opts *o)
 	return 0;
 }
 
+/* -t SEND:RECV or -t N (both N). */
+static inline int bench_threads(const char *arg, struct bench_opts *o)
+{
+	const char *colon = strchr(arg, ':');
+	char send[32];
+	size_t n = colon ? (size_t)(colon - arg) : strlen(arg);
+	if (n >= sizeof send)
+		return -1;
+	memcpy(send, arg, n);
+	send[n] = 0;
+	o->send_threads = bench_number(send, 1, BENCH_MAX_THREADS);
+	o->recv_threads = colon ? bench_number(colon + 1, 1, BENCH_MAX_THREADS) : o->send_threads;
+	return o->send_threads < 0 || o->recv_threads < 0 ? -1 : 0;
+}
+
+static inline int bench_is_p2p(enum bench_kind kind)
+{
+	return kind == BENCH_P2P || kind == BENCH_P2P_MT;
+}
+
 /* 0: run; 1: -h; -1: bad command line (*bad says what). */
 static inline int bench_parse(int argc, char **argv, struct bench *b, long def_max, char *bad, size_t badlen)
 {
 	const char *optstring = b->kind == BENCH_P2P ? ":m:i:x:h" :
+				b->kind == BENCH_P2P_MT ? ":m:i:x:t:h" :
 				b->kind == BENCH_COLL ? ":m:i:x:fh" : ":i:x:fh";
 	struct bench_opts *o = &b->o;
-	*o = (struct bench_opts){0, def_max, 1000, 100, 100, 10, 0, 8192};
+	*o = (struct bench_opts){0, def_max, 1000, 100, 100, 10, 0, 8192, 2, 2};
 	int c;
 	long v;
 	opterr = 0;   /* every rank parses; only rank 0 reports */
@@ -104,6 +139,10 @@ static inline int bench_parse(int argc, char **argv, struct bench *b, long def_m
 			if ((v = bench_number(optarg, 0, 1 << 30)) < 0)
 				goto badarg;
 			o->warmup = o->warmup_large = v;
+			break;
+		case 't':
+			if (bench_threads(optarg, o) < 0)
+				goto badarg;
 			break;
 		case 'f': o->full = 1; break;
 		case 'h': return 1;
@@ -137,13 +176,23 @@ static inline void bench_init(struct bench *b, int *argc, char ***argv, enum ben
 {
 	char bad[160] = "";
 	*b = (struct bench){.kind = kind, .name = name};
-	MPI_Init(argc, argv);
+	int provided = MPI_THREAD_MULTIPLE;
+	if (kind == BENCH_P2P_MT)
+		MPI_Init_thread(argc, argv, BENCH_THREAD_LEVEL, &provided);
+	else
+		MPI_Init(argc, argv);
 	MPI_Comm_rank(MPI_COMM_WORLD, &b->rank);
 	MPI_Comm_size(MPI_COMM_WORLD, &b->nranks);
+	if (provided != MPI_THREAD_MULTIPLE) {   /* OSU's words */
+		if (b->rank == 0)
+			fprintf(stderr, "MPI_Init_thread must return MPI_THREAD_MULTIPLE!\n");
+		MPI_Finalize();
+		exit(1);
+	}
 	int rc = bench_parse(*argc, *argv, b, def_max, bad, sizeof bad);
-	if (rc == 0 && kind == BENCH_P2P && b->nranks != 2)
+	if (rc == 0 && bench_is_p2p(kind) && b->nranks != 2)
 		rc = -2;
-	if (rc == 0 && kind != BENCH_P2P && b->nranks < 2)
+	if (rc == 0 && !bench_is_p2p(kind) && b->nranks < 2)
 		rc = -2;
 	if (rc == 0)
 		return;
@@ -155,7 +204,7 @@ static inline void bench_init(struct bench *b, int *argc, char ***argv, enum ben
 			bench_usage(b, stderr);
 		} else {
 			fprintf(stderr, "%s: this test requires %s two processes\n",
-				name, kind == BENCH_P2P ? "exactly" : "at least");
+				name, bench_is_p2p(kind) ? "exactly" : "at least");
 		}
 	}
 	MPI_Finalize();

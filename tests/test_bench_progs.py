@@ -13,7 +13,7 @@ import subprocess
 
 import pytest
 
-from conftest import OUT, ROOT, toro_mpicc
+from conftest import OUT, ROOT, toro_mpicc, toro_run
 from test_mpi import CFLAGS, MPICC, MPIRUN, NO_OMPI, Builds, mpirun, run_toro
 
 BENCH = os.path.join(ROOT, "bench")
@@ -29,6 +29,7 @@ P2P = {
     "osu_put_bw": ("MPI_Put Bandwidth Test", "Bandwidth (MB/s)"),
     "osu_get_bw": ("MPI_Get Bandwidth Test", "Bandwidth (MB/s)"),
     "osu_acc_latency": ("MPI_Accumulate latency Test", "Latency (us)"),
+    "osu_latency_mt": ("Multi-threaded Latency Test", "Latency (us)"),
 }
 # name: (title, datatype, smallest size with a row: one element)
 COLL = {
@@ -48,7 +49,7 @@ ITERS = 5
 # machine cannot print 0.00 MB/s; 32 KiB takes the rendezvous path.
 P2P_SIZES = {"osu_latency": (0, 1024), "osu_bw": (64, 32768), "osu_bibw": (64, 32768),
              "osu_put_latency": (0, 1024), "osu_get_latency": (0, 1024), "osu_acc_latency": (4, 1024),
-             "osu_put_bw": (64, 32768), "osu_get_bw": (64, 32768)}
+             "osu_put_bw": (64, 32768), "osu_get_bw": (64, 32768), "osu_latency_mt": (0, 1024)}
 COLL_SIZES = (1, 1024)
 
 
@@ -132,12 +133,15 @@ def header_fields(line):
     return [f for f in re.split(r"\s{2,}", line.lstrip("# ").strip()) if f]
 
 
-def check_p2p(name, out):
+def check_p2p(name, out, threads=(2, 2)):
     title, column = P2P[name]
     comments, rows = parse_osu(out, title)
     assert ("# Datatype: MPI_INT." if name == "osu_acc_latency" else "# Datatype: MPI_CHAR.") in comments
     if name.startswith(("osu_put", "osu_get", "osu_acc")):
         assert "# Window creation: MPI_Win_allocate" in comments and "# Synchronization: MPI_Win_flush" in comments
+    if name == "osu_latency_mt":
+        send, recv = threads
+        assert comments[2:4] == [f"# Number of Sender threads: {send}", f"# Number of Receiver threads: {recv}"], out
     assert header_fields(comments[-1]) == ["Size", column], comments[-1]
     assert [int(r[0]) for r in rows] == powers(*P2P_SIZES[name]), out
     for r in rows:
@@ -278,6 +282,59 @@ def test_wrong_rank_counts_toro(toro_bench):
     assert p2p.rc not in (0, 124) and "osu_latency: this test requires exactly two processes" in p2p.out, p2p
     coll = run_toro(1, toro_bench("osu_gather"), timeout=TIMEOUT)
     assert coll.rc not in (0, 124) and "osu_gather: this test requires at least two processes" in coll.out, coll
+
+
+# ---- osu_latency_mt: threads of both ranks at once ----
+
+MT_ARGS = ["-m", "0:1024", "-i", 20, "-x", 2]
+
+
+@pytest.mark.parametrize("tpr,threads", [(2, (2, 2)), (2, (3, 1)), (1, (1, 4))])
+def test_latency_mt_threads_toro(toro_bench, tpr, threads):
+    """Sender and receiver threads on the rank's own cores (and more
+    threads than cores, sharing them); every ping-pong must be matched by
+    its tag, or the job hangs."""
+    image = toro_bench("osu_latency_mt")
+    r = toro_run("-n", 2, "--threads-per-rank", tpr, "--timeout", TIMEOUT, image, "--", *MT_ARGS,
+                 "-t", "%d:%d" % threads, timeout=TIMEOUT + 60)
+    assert r.rc != 124, f"osu_latency_mt hung\n{r}"
+    assert r.rc == 0, r
+    check_p2p("osu_latency_mt", r.out, threads)
+
+
+def test_latency_mt_threads_openmpi(ompi_bench):
+    r = mpirun(2, ompi_bench("osu_latency_mt"), *MT_ARGS, "-t", "3:2")
+    assert r.rc == 0, r
+    check_p2p("osu_latency_mt", r.out, (3, 2))
+
+
+REFUSAL = "MPI_Init_thread must return MPI_THREAD_MULTIPLE!"
+LOWER_LEVEL = "-DBENCH_THREAD_LEVEL=MPI_THREAD_SERIALIZED"   # as an MPI without MPI_THREAD_MULTIPLE grants
+
+
+def test_latency_mt_refuses_without_thread_multiple_toro():
+    image = os.path.join(OUT, "bench", "osu_latency_mt_serialized.elf")
+    b = toro_mpicc(*CFLAGS, LOWER_LEVEL, bench_source("osu_latency_mt"), "-o", image)
+    assert b.rc == 0, b
+    r = run_toro(2, image, timeout=TIMEOUT)
+    assert r.rc not in (0, 124), r
+    assert r.out.count(REFUSAL) == 1 and "# OSU MPI" not in r.out, r   # rank 0 only
+
+
+def test_latency_mt_refuses_without_thread_multiple_openmpi():
+    if not (MPICC and MPIRUN):
+        pytest.skip(NO_OMPI)
+    exe = os.path.join(OUT, "bench-openmpi", "osu_latency_mt_serialized")
+    subprocess.run([MPICC, *CFLAGS, LOWER_LEVEL, bench_source("osu_latency_mt"), "-o", exe], check=True)
+    r = mpirun(2, exe)
+    assert r.rc != 0 and (r.out + r.err).count(REFUSAL) == 1 and "# OSU MPI" not in r.out, r
+
+
+@pytest.mark.parametrize("arg", ["0:2", "2:0", "65", "2:x", "2:2:2"])
+def test_latency_mt_bad_threads_toro(toro_bench, arg):
+    r = run_toro(2, toro_bench("osu_latency_mt"), "-t", arg, timeout=TIMEOUT)
+    check_usage("osu_latency_mt", r)
+    assert r.out.count(f"osu_latency_mt: invalid argument -t {arg}\n") == 1, r
 
 
 # ---- the floors: bounce and memcpy_bw ----

@@ -282,6 +282,33 @@ def test_host_run_end_to_end(tmp_path):
     assert "Open MPI" in env and "QEMU" in env and "git commit" in env
 
 
+def test_mt_benchmarks_run_unbound_with_threads_per_rank():
+    line = ["mpirun", "--allow-run-as-root", "--mca", "btl", "self,vader", "-np", "2", "--bind-to", "core",
+            "/bench/osu_latency_mt", "-t", "2:2"]
+    assert tb.unbind(line) == ["mpirun", "--allow-run-as-root", "--mca", "btl", "self,vader", "--bind-to", "none",
+                               "-np", "2", "/bench/osu_latency_mt", "-t", "2:2"]
+    over = ["mpirun", "-np", "4", "--oversubscribe", "--bind-to", "core:overload-allowed", "x"]
+    assert tb.unbind(over) == ["mpirun", "--bind-to", "none", "-np", "4", "--oversubscribe", "x"]
+    assert "osu_latency_mt" in tb.P2P and tb.MT["osu_latency_mt"] == 2
+    for mode in tb.MODES.values():   # as many threads as each rank has cores
+        args = mode["args"]["osu_latency_mt"]
+        assert args[args.index("-t") + 1] == "2:2"
+
+
+def test_host_run_mt_end_to_end(tmp_path):
+    """osu_latency_mt on the host: 2 threads a rank, not bound to a core each."""
+    if not shutil.which("mpicc") or not shutil.which("mpirun"):
+        pytest.skip("Open MPI is not installed (scripts/toro-setup installs it)")
+    out = str(tmp_path / "r")
+    p = subprocess.run([BENCH, "--quick", "--systems", "host", "--only", "osu_latency_mt", "--skip-boot",
+                        "--skip-mem", "--out", out], capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr
+    rows = list(csv.DictReader(open(os.path.join(out, "osu_latency_mt.csv"))))
+    assert [int(r["size"]) for r in rows][:3] == [0, 1, 2] and all(float(r["avg_us"]) > 0 for r in rows)
+    log = open(os.path.join(out, "bench.log")).read()
+    assert "--bind-to none -np 2" in log and "-t 2:2" in log
+
+
 def test_failures_are_recorded_and_named(tmp_path):
     out = str(tmp_path / "r")
     env = dict(os.environ, PATH="/nonexistent")  # no mpicc, no mpirun

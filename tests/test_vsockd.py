@@ -480,6 +480,35 @@ def test_guest_connects_to_host_unix_socket(sessions):
     s.finish()
 
 
+def test_request_before_the_tx_ring_is_enabled(sessions):
+    """QEMU sends SET_VRING_KICK and SET_VRING_ENABLE without waiting and
+    lets the guest run: its REQUEST can be in the tx ring, kicked, before
+    the backend has read the ENABLE. It must be answered once the ring is
+    enabled, not dropped (the guest's connect then timed out after 5 s:
+    test_vsock.py's test_guest_connects_to_a_host_unix_listener failed
+    about one run in ten)."""
+    s = sessions("--uds-path", "v.sock")
+    g = s.start_guest(enable_tx=False)
+    lst = socket.socket(socket.AF_UNIX)
+    lst.bind(os.path.join(s.tmp, "v.sock_7002"))
+    lst.listen(5)
+    lst.settimeout(10)
+    g.post_tx(g.header(REQUEST, 1240, 7002, buf_alloc=65536))
+    s.m.do_kick(1)
+    assert g.quiet(0.3) == [] and g.tx.used_idx() == 0   # a disabled ring is not read
+    s.m.enable_ring(1)
+    p = g.wait(lambda p: p.dst_port == 1240)
+    assert (p.op, p.src_port) == (RESPONSE, 7002), p
+    host, _ = lst.accept()
+    host.close()
+    c = Conn(g, 7002, 1240, 65536)
+    c.note(p)
+    p = c.wait()
+    assert (p.op, p.flags) == (SHUTDOWN, SHUT_RCV | SHUT_SEND), p
+    c.send(RST)
+    s.finish()
+
+
 def test_guest_connects_to_tcp(sessions):
     lst = socket.socket()
     lst.bind(("127.0.0.1", 0))

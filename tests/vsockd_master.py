@@ -163,8 +163,9 @@ class Master:
     def uva(gpa):
         return UVA[0] + gpa if gpa < REGION_SPLIT else UVA[1] + gpa - REGION_SPLIT
 
-    def setup_ring(self, q, num, base=0):
-        """Sets queue q up at RING_AREA[q] and starts it; returns its Ring."""
+    def setup_ring(self, q, num, base=0, enable=True):
+        """Sets queue q up at RING_AREA[q] and starts it (and enables it,
+        unless enable is False); returns its Ring."""
         ring = Ring(self, q, num, RING_AREA[q], base)
         self.send(SET_VRING_NUM, struct.pack("<II", q, num))
         self.send(SET_VRING_BASE, struct.pack("<II", q, base))
@@ -175,8 +176,12 @@ class Master:
                 os.close(table[q])
             table[q] = os.eventfd(0, os.EFD_NONBLOCK)
             self.send(req, struct.pack("<Q", q), [table[q]])
-        assert self.ack(SET_VRING_ENABLE, struct.pack("<II", q, 1)) == 0
+        if enable:
+            self.enable_ring(q)
         return ring
+
+    def enable_ring(self, q):
+        assert self.ack(SET_VRING_ENABLE, struct.pack("<II", q, 1)) == 0
 
     def stop_ring(self, q):
         self.send(GET_VRING_BASE, struct.pack("<II", q, 0))
@@ -263,10 +268,11 @@ class Guest:
     """A virtio-vsock driver on the Master's rings: posts rx buffers, sends
     packets on tx, and collects what the backend sends."""
 
-    def __init__(self, m, cid=3, num=128, rx_buffers=None, rx_size=4096 + 44, rx_split=None, base=0):
+    def __init__(self, m, cid=3, num=128, rx_buffers=None, rx_size=4096 + 44, rx_split=None, base=0,
+                 enable_tx=True):
         self.m, self.cid = m, cid
         self.rx = m.setup_ring(0, num, base)
-        self.tx = m.setup_ring(1, num, base)
+        self.tx = m.setup_ring(1, num, base, enable=enable_tx)
         self.rx_size = rx_size
         rx_buffers = rx_buffers or min(64, num)
         self.rx_split = rx_split                  # piece sizes of each rx buffer

@@ -473,10 +473,18 @@ static void guest_packet(const struct vsock_hdr *h, const struct chain *ch)
 }
 
 /* Reads packets the guest sent. Each adds at most one RST to the control
- * queue; with the guest not taking them (no rx buffers), we stop here. */
+ * queue; with the guest not taking them (no rx buffers), we stop here.
+ * A disabled ring is left as it is: QEMU sends SET_VRING_KICK and
+ * SET_VRING_ENABLE without waiting and lets the guest run, so the guest's
+ * first packet (a connect's REQUEST) can be in the ring when we start it,
+ * before we have read the ENABLE. Dropping it (the vhost-user "Ring
+ * states" example for a network TX ring) lost the connect, which timed
+ * out in the guest; SET_VRING_ENABLE reads the ring. */
 static void tx_service(void)
 {
 	struct vring *vr = &vrings[TXQ];
+	if (!vr->enabled)
+		return;
 	while (cq_len < CTRLQ_TX_LIMIT) {
 		if (!vring_peek(vr, &txc, false))
 			return;
@@ -489,8 +497,6 @@ static void tx_service(void)
 			if (h.len > txc.len - VSOCK_HDR_SIZE)
 				log_err("tx packet: header says %u payload bytes, the buffers hold %zu; dropped",
 					h.len, txc.len - VSOCK_HDR_SIZE);
-			else if (!vr->enabled)
-				log_v("tx queue disabled; packet dropped");
 			else
 				guest_packet(&h, &txc);
 		}
