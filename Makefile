@@ -47,8 +47,9 @@ $(BUILD)/mpi/kernel/%.o: mpi/kernel/%.c
 	$(CC) $(KCFLAGS) -c $< -o $@
 
 # Each object gets the profiling interface: its MPI_X become PMPI_X, with
-# weak MPI_X aliases (scripts/toro-pmpi).
-$(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi
+# weak MPI_X aliases (scripts/toro-pmpi). A change of MPI_CFLAGS here
+# rebuilds the library.
+$(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(MPI_CFLAGS) -MT $@ -c $< -o $@.raw
 	scripts/toro-pmpi $@.raw $@
