@@ -14,10 +14,14 @@ KERNEL_SRC := $(wildcard kernel/*.c) $(wildcard kernel/*.S) $(wildcard virtio/*.
 KERNEL_OBJ := $(patsubst %,$(BUILD)/%.o,$(basename $(KERNEL_SRC)))
 
 # The MPI library linked into each rank: ordinary user code (SSE allowed),
-# compiled against musl's headers like the application.
+# compiled against musl's headers like the application. Every function and
+# object gets a section of its own, so that the program's link
+# (--gc-sections, scripts/toro-mpicc) keeps only what the program uses; no
+# unwind tables in the image (gdb reads .debug_frame from the .debug file).
 MUSL_INC := /usr/include/x86_64-linux-musl
 MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(shell $(CC) -print-file-name=include) \
-              -fPIE -O2 -g -fno-omit-frame-pointer -Wall -Wextra -Impi/include -MMD -MP
+              -fPIE -O2 -g -fno-omit-frame-pointer -fno-asynchronous-unwind-tables -ffunction-sections -fdata-sections \
+              -Wall -Wextra -Impi/include -MMD -MP
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
@@ -43,8 +47,9 @@ $(BUILD)/mpi/kernel/%.o: mpi/kernel/%.c
 	$(CC) $(KCFLAGS) -c $< -o $@
 
 # Each object gets the profiling interface: its MPI_X become PMPI_X, with
-# weak MPI_X aliases (scripts/toro-pmpi).
-$(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi
+# weak MPI_X aliases (scripts/toro-pmpi). A change of MPI_CFLAGS here
+# rebuilds the library.
+$(BUILD)/mpi/lib/%.o: mpi/lib/%.c scripts/toro-pmpi Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(MPI_CFLAGS) -MT $@ -c $< -o $@.raw
 	scripts/toro-pmpi $@.raw $@
@@ -68,6 +73,8 @@ $(MPI_GEN).o: $(MPI_GEN).c scripts/toro-pmpi
 # (the weak MPI_ aliases stay weak). tests/test_mpi_link.py checks it.
 # Then every weak MPI_X alias is replaced by a trampoline that takes the
 # rank lock when the rank has several threads (scripts/gen-mt-wrap).
+# `ld -r` keeps the .text.X / .data.X sections apart (it merges only
+# sections of the same name), so --gc-sections still works on the result.
 $(BUILD)/mpi/torompi.o: $(MPI_OBJ) $(MPI_GEN).o scripts/gen-mt-wrap
 	ld -r -o $@.raw $(MPI_OBJ) $(MPI_GEN).o
 	$(PYTHON) scripts/gen-mt-wrap $@.raw $(BUILD)/mpi/mt_wrap.S $(BUILD)/mpi/mt_wrap.txt

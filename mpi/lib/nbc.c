@@ -22,6 +22,9 @@ struct step {
 	int count, rcount, peer;
 	MPI_Datatype dt, rdt;
 	MPI_Op op;
+	/* op_apply, through a pointer: a program that reduces nothing then
+	 * links no op kernels (--gc-sections, scripts/toro-mpicc) */
+	int (*reduce)(MPI_Op, const void *, void *, int, MPI_Datatype);
 	nbc_fn *fn;
 	void *arg;
 };
@@ -121,7 +124,7 @@ void nbc_reduce(struct nbc_sched *s, MPI_Op op, const void *in, void *inout, int
 {
 	struct step *p = add(s, STEP_REDUCE);
 	*p = (struct step){.kind = STEP_REDUCE, .op = op, .src = in, .dst = inout,
-			   .count = count, .dt = dt, .rdt = MPI_DATATYPE_NULL};
+			   .count = count, .dt = dt, .rdt = MPI_DATATYPE_NULL, .reduce = op_apply};
 	hold(dt);
 }
 
@@ -217,7 +220,7 @@ static int run_step(struct nbc_sched *s, struct step *p)
 	case STEP_COPY:
 		return local_copy(p->src, p->count, p->dt, p->dst, p->rcount, p->rdt);
 	case STEP_REDUCE:
-		return p->count ? op_apply(p->op, p->src, p->dst, p->count, p->dt) : MPI_SUCCESS;
+		return p->count ? p->reduce(p->op, p->src, p->dst, p->count, p->dt) : MPI_SUCCESS;
 	case STEP_CALL:
 		return p->fn(s, p->arg);
 	}
