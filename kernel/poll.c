@@ -33,7 +33,7 @@ static bool poll_over(void *arg)
 }
 
 /* Waits in the scheduler: a device that makes a descriptor ready wakes
- * the core (virtio/vsock.c), a timeout is seen at the next tick. */
+ * the core (virtio/vsock_dev.c), a timeout is seen at the next tick. */
 long do_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns)
 {
 	if (n > MAX_FDS)
