@@ -8,7 +8,6 @@
 #include "../kernel/file.h"
 #include "wire.h"
 
-#define VIRTIO_ID_VSOCK 19
 #define VMADDR_CID_ANY 0xffffffffu
 #define VMADDR_PORT_ANY 0xffffffffu
 #define VMADDR_CID_HOST 2

@@ -102,6 +102,12 @@ bool vsock_tx_room(void)
 
 /* --- receive and events --- */
 
+static uint64_t read_cid(void)
+{
+	uint32_t at = offsetof(struct vsock_config, guest_cid);
+	return vmmio_config32(&vs.dev, at) | (uint64_t)vmmio_config32(&vs.dev, at + 4) << 32;
+}
+
 static void post_rx(uint8_t *buf)
 {
 	uint64_t addr = (uint64_t)buf;
@@ -121,7 +127,7 @@ static void post_event(uint32_t *ev)
 static void transport_reset(void)
 {
 	vsock_reset_conns();
-	vsock_cid = vmmio_config32(&vs.dev, 0) | (uint64_t)vmmio_config32(&vs.dev, 4) << 32;
+	vsock_cid = read_cid();
 	kdebug("vsock: transport reset; guest CID %lu\n", vsock_cid);
 }
 
@@ -254,7 +260,7 @@ static int vsock_start(void)
 		post_rx(rxbuf + (size_t)i * RX_BUF_SIZE);
 	for (int i = 0; i < vs.evq.num && i < EV_BUFS; i++)
 		post_event(&vs.events[i]);
-	vsock_cid = vmmio_config32(&vs.dev, 0) | (uint64_t)vmmio_config32(&vs.dev, 4) << 32;
+	vsock_cid = read_cid();
 	if (vmmio_irq(&vs.dev, vsock_irq, NULL) < 0)
 		kdebug("virtio-vsock: no interrupt for GSI %d; polling\n", vs.dev.gsi);
 	vmmio_driver_ok(&vs.dev);
