@@ -21,7 +21,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps unit-mpi
+.PHONY: all kernel test run clean deps unit-mpi unit-kernel
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -106,6 +106,25 @@ $(BUILD)/unit/datatype_test: $(UNIT_DT_SRC) $(wildcard mpi/lib/*.h) mpi/include/
 unit-mpi: $(BUILD)/unit/datatype_test
 	$(BUILD)/unit/datatype_test
 
+# Host unit tests of the kernel with AddressSanitizer and UBSan: the
+# virtqueue (virtio/virtqueue.c) on tests/unit/kshim.c in place of the
+# rest of the kernel, driven as both sides by tests/unit/virtqueue_test.c.
+# tests/test_unit_kernel.py runs it, and builds mutants of virtqueue.c
+# (build/unit/mut/NAME.c, one check taken out) that must fail it.
+KUNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -Wall -Wextra -Ivirtio -Itests/unit
+KUNIT_DEPS := tests/unit/kshim.c tests/unit/kshim.h virtio/virtqueue.h virtio/wire.h kernel/types.h
+
+$(BUILD)/unit/virtqueue_test: virtio/virtqueue.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
+
+$(BUILD)/unit/mut/%: $(BUILD)/unit/mut/%.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -Wno-unused-function $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
+
+unit-kernel: $(BUILD)/unit/virtqueue_test
+	$(BUILD)/unit/virtqueue_test
+
 deps:
 	@scripts/toro-setup
 
@@ -147,3 +166,4 @@ bench: deps all
 
 bench-quick: deps all
 	$(PYTHON) scripts/toro-bench --quick --out results/quick
+
