@@ -21,7 +21,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps unit-mpi unit-kernel
+.PHONY: all kernel test run clean deps unit-mpi unit-kernel fuzz
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -167,3 +167,31 @@ bench: deps all
 bench-quick: deps all
 	$(PYTHON) scripts/toro-bench --quick --out results/quick
 
+# libFuzzer targets (clang, with ASan and UBSan): tests/unit/fuzz_virtqueue.c
+# feeds virtio/virtqueue.c what a device writes into its rings;
+# tests/unit/fuzz_vsockd.c feeds toro-vsockd's chain walk and packet parser
+# what a guest puts in its tx queue. `make fuzz` runs each for FUZZ_TIME
+# seconds on a corpus kept in build/fuzz/ (crash files land there too);
+# tests/test_fuzz.py runs a fixed number of inputs under make test.
+FUZZ_CC := clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra
+FUZZ_TIME := 60
+VSOCKD_LIB := $(filter-out tools/vsockd/main.c tools/vsockd/vhost_user.c,$(VSOCKD_SRC))
+
+$(BUILD)/fuzz/fuzz_virtqueue: virtio/virtqueue.c tests/unit/fuzz_virtqueue.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -Ivirtio -Itests/unit $< tests/unit/kshim.c tests/unit/fuzz_virtqueue.c -o $@
+
+# The same on a mutant of virtqueue.c (tests/test_fuzz.py: it must crash).
+$(BUILD)/fuzz/fuzz_virtqueue_%: $(BUILD)/unit/mut/%.c tests/unit/fuzz_virtqueue.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -Wno-unused-function -Ivirtio -Itests/unit $< tests/unit/kshim.c tests/unit/fuzz_virtqueue.c -o $@
+
+$(BUILD)/fuzz/fuzz_vsockd: $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c $(wildcard tools/vsockd/*.h) virtio/wire.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 $(FUZZ_CFLAGS) $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_vsockd
+	@mkdir -p $(BUILD)/fuzz/corpus_virtqueue $(BUILD)/fuzz/corpus_vsockd
+	cd $(BUILD)/fuzz && ./fuzz_virtqueue -max_total_time=$(FUZZ_TIME) corpus_virtqueue
+	cd $(BUILD)/fuzz && ./fuzz_vsockd -close_fd_mask=2 -max_total_time=$(FUZZ_TIME) corpus_vsockd
