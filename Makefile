@@ -25,7 +25,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps unit-mpi
+.PHONY: all kernel test run clean deps unit-mpi unit-kernel fuzz
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -113,6 +113,25 @@ $(BUILD)/unit/datatype_test: $(UNIT_DT_SRC) $(wildcard mpi/lib/*.h) mpi/include/
 unit-mpi: $(BUILD)/unit/datatype_test
 	$(BUILD)/unit/datatype_test
 
+# Host unit tests of the kernel with AddressSanitizer and UBSan: the
+# virtqueue (virtio/virtqueue.c) on tests/unit/kshim.c in place of the
+# rest of the kernel, driven as both sides by tests/unit/virtqueue_test.c.
+# tests/test_unit_kernel.py runs it, and builds mutants of virtqueue.c
+# (build/unit/mut/NAME.c, one check taken out) that must fail it.
+KUNIT_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer -Wall -Wextra -Ivirtio -Itests/unit
+KUNIT_DEPS := tests/unit/kshim.c tests/unit/kshim.h virtio/virtqueue.h virtio/wire.h kernel/types.h
+
+$(BUILD)/unit/virtqueue_test: virtio/virtqueue.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
+
+$(BUILD)/unit/mut/%: $(BUILD)/unit/mut/%.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -Wno-unused-function $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
+
+unit-kernel: $(BUILD)/unit/virtqueue_test
+	$(BUILD)/unit/virtqueue_test
+
 deps:
 	@scripts/toro-setup
 
@@ -154,3 +173,32 @@ bench: deps all
 
 bench-quick: deps all
 	$(PYTHON) scripts/toro-bench --quick --out results/quick
+
+# libFuzzer targets (clang, with ASan and UBSan): tests/unit/fuzz_virtqueue.c
+# feeds virtio/virtqueue.c what a device writes into its rings;
+# tests/unit/fuzz_vsockd.c feeds toro-vsockd's chain walk and packet parser
+# what a guest puts in its tx queue. `make fuzz` runs each for FUZZ_TIME
+# seconds on a corpus kept in build/fuzz/ (crash files land there too);
+# tests/test_fuzz.py runs a fixed number of inputs under make test.
+FUZZ_CC := clang
+FUZZ_CFLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Wall -Wextra
+FUZZ_TIME := 60
+VSOCKD_LIB := $(filter-out tools/vsockd/main.c tools/vsockd/vhost_user.c,$(VSOCKD_SRC))
+
+$(BUILD)/fuzz/fuzz_virtqueue: virtio/virtqueue.c tests/unit/fuzz_virtqueue.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -Ivirtio -Itests/unit $< tests/unit/kshim.c tests/unit/fuzz_virtqueue.c -o $@
+
+# The same on a mutant of virtqueue.c (tests/test_fuzz.py: it must crash).
+$(BUILD)/fuzz/fuzz_virtqueue_%: $(BUILD)/unit/mut/%.c tests/unit/fuzz_virtqueue.c $(KUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE $(FUZZ_CFLAGS) -Wno-unused-function -Ivirtio -Itests/unit $< tests/unit/kshim.c tests/unit/fuzz_virtqueue.c -o $@
+
+$(BUILD)/fuzz/fuzz_vsockd: $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c $(wildcard tools/vsockd/*.h) virtio/wire.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 $(FUZZ_CFLAGS) $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_vsockd
+	@mkdir -p $(BUILD)/fuzz/corpus_virtqueue $(BUILD)/fuzz/corpus_vsockd
+	cd $(BUILD)/fuzz && ./fuzz_virtqueue -max_total_time=$(FUZZ_TIME) corpus_virtqueue
+	cd $(BUILD)/fuzz && ./fuzz_vsockd -close_fd_mask=2 -max_total_time=$(FUZZ_TIME) corpus_vsockd

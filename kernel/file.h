@@ -1,7 +1,9 @@
 /* Open files. A descriptor points at a struct file whose ops table the
- * file's owner fills (the console in file.c, virtio-fs files in
- * virtio/fsops.c, AF_VSOCK sockets in virtio/socket.c), as xv6's devsw
- * does, so the syscall layer never names a driver. */
+ * file's owner fills (the console in console_file.c, virtio-fs files in
+ * virtio/fsops.c, sockets through socket.c), as xv6's devsw does, so the
+ * syscall layer never names a driver. The file layer: file.c (the
+ * descriptor table and the calls on a descriptor), path.c (path-based
+ * calls, the working directory), poll.c (poll, select), console_file.c. */
 #pragma once
 #include "types.h"
 
@@ -90,8 +92,15 @@ struct pollfd {
 	int fd;
 	short events, revents;
 };
+#define POLLIN 1
+#define POLLPRI 2
+#define POLLOUT 4
+#define POLLERR 8
+#define POLLHUP 0x10
+#define POLLNVAL 0x20
 /* poll(2) on kernel-checked memory; timeout_ns < 0 waits for ever. */
 long do_poll(struct pollfd *fds, unsigned n, int64_t timeout_ns);
 int fd_install(struct file *f, int from);
 void file_put(struct file *f);
+long do_fstat(int fd, void *st);   /* fstat(2), for path.c's AT_EMPTY_PATH */
 void fill_stat(struct linux_stat *st, uint32_t mode, uint64_t size, uint64_t ino);

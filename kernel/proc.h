@@ -63,7 +63,7 @@ void rank_kick(int rank);
 int futex_wake(uint64_t uaddr, int n, uint32_t bitset);
 long do_futex(uint64_t uaddr, int op, uint32_t val, uint64_t timeout, uint64_t uaddr2, uint32_t val3);
 
-/* file.c */
+/* console_file.c */
 void files_init(struct proc *p);
 void files_flush_console(struct proc *p);
 

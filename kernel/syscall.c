@@ -2,7 +2,8 @@
  * need it (DESIGN.md section 2). Ranks run in ring 0, so the `syscall`
  * instruction lands here from syscall_entry.S on the rank's kernel stack.
  * The table of numbers and handlers is systab.c; files and descriptors
- * are in file.c, memory in sysmem.c. These are the rest. */
+ * are in file.c, path.c and poll.c, memory in sysmem.c. These are the
+ * rest. */
 #include "defs.h"
 #include "x86.h"
 #include "cpu.h"

@@ -7,34 +7,38 @@
 
 typedef long (*syscall_fn)(const uint64_t *a);
 
-/* file.c */
+/* file.c: descriptors */
 long sys_read(const uint64_t *a);
 long sys_write(const uint64_t *a);
 long sys_pread64(const uint64_t *a);
 long sys_pwrite64(const uint64_t *a);
 long sys_readv(const uint64_t *a);
 long sys_writev(const uint64_t *a);
-long sys_open(const uint64_t *a);
-long sys_openat(const uint64_t *a);
-long sys_creat(const uint64_t *a);
 long sys_close(const uint64_t *a);
-long sys_stat(const uint64_t *a);
-long sys_lstat(const uint64_t *a);
 long sys_fstat(const uint64_t *a);
-long sys_newfstatat(const uint64_t *a);
-long sys_statx(const uint64_t *a);
 long sys_lseek(const uint64_t *a);
 long sys_ioctl(const uint64_t *a);
 long sys_fsync(const uint64_t *a);
 long sys_ftruncate(const uint64_t *a);
 long sys_getdents64(const uint64_t *a);
-long sys_truncate(const uint64_t *a);
-long sys_access(const uint64_t *a);
-long sys_faccessat(const uint64_t *a);
 long sys_dup(const uint64_t *a);
 long sys_dup2(const uint64_t *a);
 long sys_dup3(const uint64_t *a);
 long sys_fcntl(const uint64_t *a);
+long sys_fstatfs(const uint64_t *a);
+long sys_sendfile(const uint64_t *a);
+
+/* path.c: paths */
+long sys_open(const uint64_t *a);
+long sys_openat(const uint64_t *a);
+long sys_creat(const uint64_t *a);
+long sys_stat(const uint64_t *a);
+long sys_lstat(const uint64_t *a);
+long sys_newfstatat(const uint64_t *a);
+long sys_statx(const uint64_t *a);
+long sys_truncate(const uint64_t *a);
+long sys_access(const uint64_t *a);
+long sys_faccessat(const uint64_t *a);
 long sys_getcwd(const uint64_t *a);
 long sys_chdir(const uint64_t *a);
 long sys_fchdir(const uint64_t *a);
@@ -49,8 +53,8 @@ long sys_unlinkat(const uint64_t *a);
 long sys_readlink(const uint64_t *a);
 long sys_readlinkat(const uint64_t *a);
 long sys_statfs(const uint64_t *a);
-long sys_fstatfs(const uint64_t *a);
-long sys_sendfile(const uint64_t *a);
+
+/* poll.c */
 long sys_poll(const uint64_t *a);
 long sys_ppoll(const uint64_t *a);
 long sys_select(const uint64_t *a);

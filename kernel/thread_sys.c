@@ -47,8 +47,6 @@ void rank_kick(int rank)
 		sched_kick(cpus[c]);
 }
 
-int thread_tid(struct thread *t) { return t->tid; }
-
 static int least_loaded(uint64_t mask)
 {
 	int best = -1;

@@ -1,5 +1,5 @@
 /* POSIX files on virtio-fs: the fs_ops that the path-based system calls
- * reach (kernel/file.c) and the file_ops of an open file or directory,
+ * reach (kernel/path.c) and the file_ops of an open file or directory,
  * each turned into FUSE requests (fs.c). There is no cache in the guest:
  * every path is looked up from the root, one LOOKUP a component, and the
  * references a lookup takes are given back with FORGET once the call is
@@ -22,8 +22,6 @@
 #define X_OK 1
 #define FUSE_SUPER_MAGIC 0x65735546
 #define ST_RDONLY 1
-#define POLLIN 1
-#define POLLOUT 4
 
 /* The flags an OPEN or CREATE passes on to the host's open(2). */
 #define HOST_OPEN_FLAGS (O_ACCMODE | O_APPEND | O_TRUNC | O_SYNC | O_DSYNC)

@@ -3,8 +3,7 @@
 #include "../kernel/types.h"
 #include "virtqueue.h"
 
-#define VIRTIO_ID_FS 26
-#define VIRTIO_F_VERSION_1 (1ull << 32)
+#define VIRTIO_F_VERSION_1 (1ull << VIRTIO_F_VERSION_1_BIT)
 
 struct vmmio {
 	uint64_t base;

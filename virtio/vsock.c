@@ -1,36 +1,17 @@
-/* The virtio socket device (virtio 1.2 section 5.10) and its stream
- * connections. Queue 0 receives (the driver posts empty buffers), queue 1
- * transmits, queue 2 carries events (only TRANSPORT_RESET exists).
- *
- * Every packet is one descriptor: the 44-byte header then the payload.
- * Transmitted packets are copied into a slot of their own (slot i belongs
- * to descriptor i), so a write returns as soon as the packet is queued.
- *
- * One lock guards the queues and every connection. Received packets are
- * taken from the used ring by whichever thread waits on a socket (the
- * "pump"), never by the interrupt handler, which only wakes the waiting
- * cores: taking a packet may allocate (an incoming connection) and kmalloc
- * is not for interrupt handlers.
+/* virtio-vsock stream connections (virtio 1.2 section 5.10) and the
+ * socket calls on them; the device and its queues are vsock_dev.c's.
+ * The lock (vsock_impl.h) guards every connection.
  *
  * Flow control (5.10.6.3): each side tells the other, in every header,
  * buf_alloc (its receive buffer for the connection) and fwd_cnt (bytes its
  * reader consumed). A sender keeps tx_cnt - peer_fwd_cnt <= peer_buf_alloc.
  * The receive buffer of a connection is a ring of buf_alloc bytes, so the
  * peer's credit is exactly the free room in it. */
-#include "vsock.h"
-#include "mmio.h"
+#include "vsock_impl.h"
 #include "../kernel/defs.h"
-#include "../kernel/cpu.h"
-#include "../kernel/sched.h"
-#include "../kernel/spinlock.h"
 #include "../kernel/errno.h"
 
-#define QSIZE 64
-#define RX_BUF_SIZE (16 * 1024)          /* header included */
-#define TX_SLOT_SIZE (32 * 1024)         /* header included */
 #define CONN_BUF (256 * 1024)            /* buf_alloc of every connection */
-#define EV_BUFS 4
-#define CTL_MAX 256                      /* control packets waiting for a tx slot */
 #define CONNECT_TIMEOUT_NS (5 * 1000000000ull)
 #define CLOSE_TIMEOUT_NS (2 * 1000000000ull)
 #define FIRST_EPHEMERAL 49152
@@ -38,7 +19,7 @@
 enum vstate { V_NEW, V_LISTEN, V_CONNECTING, V_CONNECTED, V_CLOSED };
 
 struct vsock {
-	struct vsock *next;          /* vs.all */
+	struct vsock *next;          /* vc.all */
 	enum vstate state;
 	bool owns_port;              /* bound (explicitly or on connect) */
 	bool orphan;                 /* its descriptor is closed; waits for the peer's RST */
@@ -62,20 +43,9 @@ struct vsock {
 };
 
 static struct {
-	struct spinlock lock;
-	struct vmmio dev;
-	bool up;
-	uint64_t cid;
-	struct virtq rxq, txq, evq;
-	uint8_t *txbuf;              /* txq.num slots of TX_SLOT_SIZE */
-	uint32_t events[EV_BUFS];
 	struct vsock *all;
 	uint32_t next_port;
-	volatile uint64_t waiters;   /* cores that have waited on a socket */
-	struct vsock_hdr ctl[CTL_MAX];
-	int nctl;
-} vs;
-
+} vc = {.next_port = FIRST_EPHEMERAL};
 
 static uint32_t credit(const struct vsock *s)
 {
@@ -83,88 +53,29 @@ static uint32_t credit(const struct vsock *s)
 	return in_flight >= s->peer_buf_alloc ? 0 : s->peer_buf_alloc - in_flight;
 }
 
-/* --- transmit --- */
-
-static void reclaim_tx(void)
-{
-	void *data;
-	uint32_t len;
-	while (virtq_get_buf(&vs.txq, &data, &len))
-		;
-}
-
-static void notify(int queue, struct virtq *vq)
-{
-	virtq_publish(vq);
-	if (!(__atomic_load_n(&vq->used->flags, __ATOMIC_ACQUIRE) & VIRTQ_USED_F_NO_NOTIFY))
-		vmmio_notify(&vs.dev, queue);
-}
-
-/* Queues one packet; false when every slot is in use. */
-static bool tx_packet(const struct vsock_hdr *h, const struct iovec64 *iov, int niov)
-{
-	reclaim_tx();
-	if (vs.txq.num_free < 1)
-		return false;
-	uint8_t *slot = vs.txbuf + (size_t)vs.txq.free_head * TX_SLOT_SIZE;
-	memcpy(slot, h, sizeof *h);
-	size_t off = sizeof *h;
-	for (int i = 0; i < niov; i++) {
-		memcpy(slot + off, iov[i].base, iov[i].len);
-		off += iov[i].len;
-	}
-	uint64_t addr = (uint64_t)slot;
-	uint32_t len = off;
-	virtq_add(&vs.txq, &addr, &len, 1, 0);
-	notify(1, &vs.txq);
-	return true;
-}
-
 static struct vsock_hdr header(struct vsock *s, int op, uint32_t flags, uint32_t len)
 {
 	s->fwd_sent = s->fwd_cnt;
 	return (struct vsock_hdr){
-		.src_cid = vs.cid, .dst_cid = s->peer_cid, .src_port = s->port, .dst_port = s->peer_port,
+		.src_cid = vsock_cid, .dst_cid = s->peer_cid, .src_port = s->port, .dst_port = s->peer_port,
 		.len = len, .type = VSOCK_TYPE_STREAM, .op = op, .flags = flags,
 		.buf_alloc = CONN_BUF, .fwd_cnt = s->fwd_cnt,
 	};
 }
 
-/* A packet without payload. It waits in vs.ctl while the ring is full
- * (the pump cannot wait for room); if even that is full, it is dropped
- * and the peer's timeouts take over. */
-static void tx_control(const struct vsock_hdr *h)
-{
-	if (vs.nctl == 0 && tx_packet(h, NULL, 0))
-		return;
-	if (vs.nctl < CTL_MAX)
-		vs.ctl[vs.nctl++] = *h;
-	else
-		kdebug("vsock: control packet (op %u) dropped: transmit ring full\n", h->op);
-}
-
-static void flush_control(void)
-{
-	int sent = 0;
-	while (sent < vs.nctl && tx_packet(&vs.ctl[sent], NULL, 0))
-		sent++;
-	memmove(vs.ctl, vs.ctl + sent, (vs.nctl - sent) * sizeof vs.ctl[0]);
-	vs.nctl -= sent;
-}
-
 static void send_op(struct vsock *s, int op, uint32_t flags)
 {
 	struct vsock_hdr h = header(s, op, flags, 0);
-	tx_control(&h);
+	vsock_tx_control(&h);
 }
 
 static void reset_reply(const struct vsock_hdr *in)
 {
 	struct vsock_hdr h = {
-		.src_cid = vs.cid, .dst_cid = in->src_cid, .src_port = in->dst_port, .dst_port = in->src_port,
+		.src_cid = vsock_cid, .dst_cid = in->src_cid, .src_port = in->dst_port, .dst_port = in->src_port,
 		.type = VSOCK_TYPE_STREAM, .op = VSOCK_OP_RST,
 	};
-	tx_control(&h);
+	vsock_tx_control(&h);
 }
 
 /* --- connections --- */
@@ -179,14 +90,14 @@ static struct vsock *conn_alloc(void)
 		kfree(s);
 		return NULL;
 	}
-	s->next = vs.all;
-	vs.all = s;
+	s->next = vc.all;
+	vc.all = s;
 	return s;
 }
 
 static void conn_free(struct vsock *s)
 {
-	for (struct vsock **pp = &vs.all; *pp; pp = &(*pp)->next)
+	for (struct vsock **pp = &vc.all; *pp; pp = &(*pp)->next)
 		if (*pp == s) {
 			*pp = s->next;
 			break;
@@ -198,7 +109,7 @@ static void conn_free(struct vsock *s)
 
 static struct vsock *find_conn(const struct vsock_hdr *h)
 {
-	for (struct vsock *s = vs.all; s; s = s->next)
+	for (struct vsock *s = vc.all; s; s = s->next)
 		if ((s->state == V_CONNECTING || s->state == V_CONNECTED || s->orphan) && s->port == h->dst_port &&
 		    s->peer_cid == h->src_cid && s->peer_port == h->src_port)
 			return s;
@@ -207,7 +118,7 @@ static struct vsock *find_conn(const struct vsock_hdr *h)
 
 static struct vsock *find_listener(uint32_t port)
 {
-	for (struct vsock *s = vs.all; s; s = s->next)
+	for (struct vsock *s = vc.all; s; s = s->next)
 		if (s->state == V_LISTEN && s->port == port)
 			return s;
 	return NULL;
@@ -215,7 +126,7 @@ static struct vsock *find_listener(uint32_t port)
 
 static bool port_in_use(uint32_t port)
 {
-	for (struct vsock *s = vs.all; s; s = s->next)
+	for (struct vsock *s = vc.all; s; s = s->next)
 		if (s->owns_port && s->port == port)
 			return true;
 	return false;
@@ -287,9 +198,9 @@ static void receive_data(struct vsock *s, const uint8_t *data, uint32_t len)
 	s->rx_used += len;
 }
 
-static void receive(const struct vsock_hdr *h, const uint8_t *data)
+void vsock_receive(const struct vsock_hdr *h, const uint8_t *data)
 {
-	if (h->dst_cid != vs.cid || h->type != VSOCK_TYPE_STREAM) {
+	if (h->dst_cid != vsock_cid || h->type != VSOCK_TYPE_STREAM) {
 		if (h->op != VSOCK_OP_RST)
 			reset_reply(h);
 		return;
@@ -340,11 +251,11 @@ static void receive(const struct vsock_hdr *h, const uint8_t *data)
 }
 
 /* Connect attempts and orphans whose time is up. */
-static void expire(void)
+void vsock_expire(void)
 {
 	uint64_t now = time_ns();
 	struct vsock *next;
-	for (struct vsock *s = vs.all; s; s = next) {
+	for (struct vsock *s = vc.all; s; s = next) {
 		next = s->next;
 		if (!s->deadline || now < s->deadline)
 			continue;
@@ -359,152 +270,35 @@ static void expire(void)
 	}
 }
 
-/* --- receive and events --- */
-
-static void post_rx(uint8_t *buf)
-{
-	uint64_t addr = (uint64_t)buf;
-	uint32_t len = RX_BUF_SIZE;
-	virtq_add_data(&vs.rxq, &addr, &len, 0, 1, buf);
-}
-
-static void post_event(uint32_t *ev)
-{
-	uint64_t addr = (uint64_t)ev;
-	uint32_t len = sizeof *ev;
-	virtq_add_data(&vs.evq, &addr, &len, 0, 1, ev);
-}
-
-/* TRANSPORT_RESET (5.10.6.7): the peer forgot every connection; listeners
- * stay, and the guest CID may have changed. */
-static void transport_reset(void)
+/* TRANSPORT_RESET (5.10.6.7): the peer forgot every connection; listeners stay. */
+void vsock_reset_conns(void)
 {
 	struct vsock *next;
-	for (struct vsock *s = vs.all; s; s = next) {
+	for (struct vsock *s = vc.all; s; s = next) {
 		next = s->next;
 		if (s->state == V_CONNECTING || s->state == V_CONNECTED || s->orphan)
 			set_closed(s, ECONNRESET);
 	}
-	vs.cid = vmmio_config32(&vs.dev, 0) | (uint64_t)vmmio_config32(&vs.dev, 4) << 32;
-	kdebug("vsock: transport reset; guest CID %lu\n", vs.cid);
 }
 
-static bool take_events(void)
+void vsock_fail_all(void)
 {
-	void *ev;
-	uint32_t len;
-	bool any = false;
-	while (virtq_get_buf(&vs.evq, &ev, &len)) {
-		if (len >= 4 && *(uint32_t *)ev == VSOCK_EVENT_TRANSPORT_RESET)
-			transport_reset();
-		post_event(ev);
-		any = true;
-	}
-	if (any)
-		notify(2, &vs.evq);
-	return any;
-}
-
-static bool take_packets(void)
-{
-	void *data;
-	uint32_t len;
-	bool any = false;
-	while (virtq_get_buf(&vs.rxq, &data, &len)) { /* len <= RX_BUF_SIZE: the ring checked it */
-		uint8_t *buf = data;
-		struct vsock_hdr h;
-		memcpy(&h, buf, sizeof h);
-		if (len >= sizeof h && h.len <= len - sizeof h)
-			receive(&h, buf + sizeof h);
-		else
-			kdebug("vsock: malformed packet of %u bytes dropped\n", len);
-		post_rx(buf);
-		any = true;
-	}
-	if (any)
-		notify(0, &vs.rxq);
-	return any;
-}
-
-static void kick_waiters(void)
-{
-	uint64_t w = __atomic_load_n(&vs.waiters, __ATOMIC_ACQUIRE);
-	struct cpu *me = this_cpu();
-	for (int i = 0; i < ncpus; i++)
-		if ((w >> i & 1) && cpus[i] != me)
-			sched_kick(cpus[i]);
-}
-
-/* A queue the device corrupted (virtqueue.c said which): the device is
- * reset, every connection fails with ECONNRESET and new sockets with
- * EAFNOSUPPORT. Called from thread context with the lock held. */
-static bool device_broken(void)
-{
-	if (!virtq_broken(&vs.rxq) & !virtq_broken(&vs.txq) & !virtq_broken(&vs.evq))
-		return false;
-	kprintf("toro: virtio-vsock: the device is reset; connections fail with ECONNRESET\n");
-	vmmio_reset(&vs.dev);
-	vs.up = false;
-	for (struct vsock *s = vs.all, *next; s; s = next) {
+	for (struct vsock *s = vc.all, *next; s; s = next) {
 		next = s->next;
 		if (s->state != V_LISTEN)
 			set_closed(s, ECONNRESET);
 	}
-	kick_waiters();
-	return true;
-}
-
-/* Everything the device has done; called with the lock held. */
-static void pump_locked(void)
-{
-	bool any = take_packets() | take_events();
-	reclaim_tx();
-	if (device_broken())
-		return;
-	if (vs.nctl)
-		flush_control();
-	expire();
-	if (any)
-		kick_waiters();
-}
-
-static void pump(void)
-{
-	if (vs.up && spin_trylock(&vs.lock)) {
-		pump_locked();
-		spin_unlock(&vs.lock);
-	}
-}
-
-static void vsock_irq(int vector, void *arg)
-{
-	(void)vector, (void)arg;
-	vmmio_ack_interrupt(&vs.dev);
-	kick_waiters();
-}
-
-/* This core waits on sockets (now or soon): the interrupt handler and
- * the pump kick it from now on. */
-static void note_waiter(void)
-{
-	__atomic_fetch_or(&vs.waiters, 1ull << this_cpu()->id, __ATOMIC_RELEASE);
-}
-
-static void wait_for(bool (*cond)(void *), void *arg)
-{
-	note_waiter();
-	sched_wait_until(cond, arg);
 }
 
 /* --- the calls --- */
 
 long vsock_create(struct vsock **out)
 {
-	if (!vs.up)
+	if (!vsock_up)
 		return -EAFNOSUPPORT;
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	struct vsock *s = conn_alloc();
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	if (!s)
 		return -ENOMEM;
 	*out = s;
@@ -517,9 +311,9 @@ static long bind_locked(struct vsock *s, uint32_t port)
 		for (uint32_t tries = 0;; tries++) {
 			if (tries > 16384)
 				return -EADDRINUSE;
-			port = vs.next_port++;
-			if (vs.next_port == 0 || vs.next_port == VMADDR_PORT_ANY)
-				vs.next_port = FIRST_EPHEMERAL;
+			port = vc.next_port++;
+			if (vc.next_port == 0 || vc.next_port == VMADDR_PORT_ANY)
+				vc.next_port = FIRST_EPHEMERAL;
 			if (!port_in_use(port))
 				break;
 		}
@@ -533,18 +327,18 @@ static long bind_locked(struct vsock *s, uint32_t port)
 
 long vsock_bind(struct vsock *s, uint32_t cid, uint32_t port)
 {
-	if (cid != VMADDR_CID_ANY && cid != vs.cid)
+	if (cid != VMADDR_CID_ANY && cid != vsock_cid)
 		return -EADDRNOTAVAIL;
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	long r = s->owns_port || s->state != V_NEW ? -EINVAL : bind_locked(s, port);
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	return r;
 }
 
 long vsock_listen(struct vsock *s, int backlog)
 {
 	backlog = backlog < 1 ? 1 : MIN(backlog, 128);
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	long r = 0;
 	if (s->state == V_LISTEN)
 		s->qmax = MAX(s->qlen, backlog); /* the queue keeps its room */
@@ -558,50 +352,50 @@ long vsock_listen(struct vsock *s, int backlog)
 		kfree(s->rx); /* a listener receives no data */
 		s->rx = NULL;
 	}
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	return r;
 }
 
 static bool accept_ready(void *arg)
 {
 	struct vsock *s = arg;
-	pump();
+	vsock_pump();
 	return s->qlen > 0 || s->state != V_LISTEN;
 }
 
 long vsock_accept(struct vsock *s, bool nonblock, struct vsock **out)
 {
 	for (;;) {
-		spin_lock(&vs.lock);
-		pump_locked();
+		spin_lock(&vsock_lock);
+		vsock_pump_locked();
 		if (s->state != V_LISTEN) {
-			spin_unlock(&vs.lock);
+			spin_unlock(&vsock_lock);
 			return -EINVAL;
 		}
 		if (s->qlen > 0) {
 			struct vsock *c = s->queue[0];
 			drop_from_queue(c);
-			spin_unlock(&vs.lock);
+			spin_unlock(&vsock_lock);
 			*out = c;
 			return 0;
 		}
-		spin_unlock(&vs.lock);
+		spin_unlock(&vsock_lock);
 		if (nonblock)
 			return -EAGAIN;
-		wait_for(accept_ready, s);
+		vsock_wait_for(accept_ready, s);
 	}
 }
 
 static bool connect_over(void *arg)
 {
 	struct vsock *s = arg;
-	pump();
+	vsock_pump();
 	return s->state != V_CONNECTING;
 }
 
 long vsock_connect(struct vsock *s, uint32_t cid, uint32_t port, bool nonblock)
 {
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	long r = 0;
 	if (s->state == V_CONNECTED)
 		r = -EISCONN;
@@ -618,27 +412,27 @@ long vsock_connect(struct vsock *s, uint32_t cid, uint32_t port, bool nonblock)
 		s->deadline = time_ns() + CONNECT_TIMEOUT_NS;
 		send_op(s, VSOCK_OP_REQUEST, 0);
 	}
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	if (r < 0)
 		return r;
 	if (nonblock)
 		return -EINPROGRESS;
-	wait_for(connect_over, s);
-	spin_lock(&vs.lock);
+	vsock_wait_for(connect_over, s);
+	spin_lock(&vsock_lock);
 	s->deadline = 0;
 	r = s->state == V_CONNECTED ? 0 : -(s->err ? s->err : ECONNREFUSED);
 	if (r < 0)
 		s->err = 0;
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	return r;
 }
 
 static bool send_ready(void *arg)
 {
 	struct vsock *s = arg;
-	pump();
+	vsock_pump();
 	return s->state != V_CONNECTED || (s->shut_peer & VSOCK_SHUT_RCV) || s->err ||
-	       (credit(s) > 0 && vs.txq.num_free > 0);
+	       (credit(s) > 0 && vsock_tx_room());
 }
 
 /* Takes up to max bytes starting at offset `skip` of the vector into a
@@ -665,8 +459,8 @@ long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 	for (int i = 0; i < n; i++)
 		total += iov[i].len;
 	for (;;) {
-		spin_lock(&vs.lock);
-		pump_locked();
+		spin_lock(&vsock_lock);
+		vsock_pump_locked();
 		long err = 0;
 		if (s->shut_local & VSOCK_SHUT_SEND)
 			err = -EPIPE;
@@ -676,13 +470,13 @@ long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 			err = s->err ? -s->err : -EPIPE;
 		while (!err && done < total && credit(s) > 0) {
 			struct iovec64 part[8];
-			size_t chunk = MIN(MIN(total - done, (size_t)credit(s)), TX_SLOT_SIZE - sizeof(struct vsock_hdr));
+			size_t chunk = MIN(MIN(total - done, (size_t)credit(s)), TX_PAYLOAD_MAX);
 			int k = slice(iov, n, done, chunk, part, 8);
 			chunk = 0;
 			for (int i = 0; i < k; i++)
 				chunk += part[i].len;
 			struct vsock_hdr h = header(s, VSOCK_OP_RW, 0, chunk);
-			if (!tx_packet(&h, part, k))
+			if (!vsock_tx_packet(&h, part, k))
 				break;
 			s->tx_cnt += chunk;
 			done += chunk;
@@ -691,21 +485,21 @@ long vsock_send(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 			s->credit_asked = true;
 			send_op(s, VSOCK_OP_CREDIT_REQUEST, 0);
 		}
-		spin_unlock(&vs.lock);
+		spin_unlock(&vsock_lock);
 		if (done == total || (done && nonblock))
 			return done;
 		if (err)
 			return done ? (long)done : err;
 		if (nonblock)
 			return -EAGAIN;
-		wait_for(send_ready, s);
+		vsock_wait_for(send_ready, s);
 	}
 }
 
 static bool recv_ready(void *arg)
 {
 	struct vsock *s = arg;
-	pump();
+	vsock_pump();
 	return s->rx_used > 0 || (s->shut_peer & VSOCK_SHUT_SEND) || s->state != V_CONNECTED;
 }
 
@@ -746,8 +540,8 @@ long vsock_recv(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 	for (int i = 0; i < n; i++)
 		total += iov[i].len;
 	for (;;) {
-		spin_lock(&vs.lock);
-		pump_locked();
+		spin_lock(&vsock_lock);
+		vsock_pump_locked();
 		long r = 0;
 		if (s->state == V_LISTEN || s->state == V_NEW || s->state == V_CONNECTING)
 			r = -ENOTCONN;
@@ -758,7 +552,7 @@ long vsock_recv(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 		int err = eof && !done && s->err == ECONNRESET ? s->err : 0;
 		if (err)
 			s->err = 0;
-		spin_unlock(&vs.lock);
+		spin_unlock(&vsock_lock);
 		if (r < 0)
 			return r;
 		if (err)
@@ -767,13 +561,13 @@ long vsock_recv(struct vsock *s, const struct iovec64 *iov, int n, bool nonblock
 			return done;
 		if (nonblock)
 			return done ? (long)done : -EAGAIN;
-		wait_for(recv_ready, s);
+		vsock_wait_for(recv_ready, s);
 	}
 }
 
 long vsock_shutdown(struct vsock *s, int how)
 {
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	long r = 0;
 	if (s->state != V_CONNECTED && s->state != V_CLOSED)
 		r = -ENOTCONN;
@@ -783,15 +577,15 @@ long vsock_shutdown(struct vsock *s, int how)
 	} else {
 		s->shut_local |= how;
 	}
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	return r;
 }
 
 int vsock_poll(struct vsock *s, int events)
 {
 	enum { IN = 1, OUT = 4, ERR = 8, HUP = 0x10, RDHUP = 0x2000 };
-	note_waiter();
-	pump();
+	vsock_note_waiter();
+	vsock_pump();
 	int r = 0;
 	if (s->state == V_LISTEN)
 		return s->qlen ? IN & events : 0;
@@ -811,7 +605,7 @@ int vsock_poll(struct vsock *s, int events)
 
 void vsock_close(struct vsock *s)
 {
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	if (s->state == V_LISTEN) {
 		while (s->qlen) {
 			struct vsock *c = s->queue[0];
@@ -833,7 +627,7 @@ void vsock_close(struct vsock *s)
 			send_op(s, VSOCK_OP_RST, 0);
 		conn_free(s);
 	}
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 }
 
 long vsock_name(struct vsock *s, bool peer, uint32_t *cid, uint32_t *port)
@@ -844,7 +638,7 @@ long vsock_name(struct vsock *s, bool peer, uint32_t *cid, uint32_t *port)
 		*cid = s->peer_cid, *port = s->peer_port;
 	} else {
 		bool named = s->owns_port || s->state == V_CONNECTED;
-		*cid = named ? vs.cid : VMADDR_CID_ANY;
+		*cid = named ? vsock_cid : VMADDR_CID_ANY;
 		*port = named ? s->port : VMADDR_PORT_ANY;
 	}
 	return 0;
@@ -852,62 +646,12 @@ long vsock_name(struct vsock *s, bool peer, uint32_t *cid, uint32_t *port)
 
 int vsock_take_error(struct vsock *s)
 {
-	spin_lock(&vs.lock);
+	spin_lock(&vsock_lock);
 	int e = s->err;
 	s->err = 0;
-	spin_unlock(&vs.lock);
+	spin_unlock(&vsock_lock);
 	return e;
 }
 
 uint32_t vsock_buf_size(struct vsock *s) { (void)s; return CONN_BUF; }
 bool vsock_listening(struct vsock *s) { return s->state == V_LISTEN; }
-
-/* --- the device --- */
-
-static int vsock_start(void)
-{
-	if (!vmmio_negotiate(&vs.dev, VIRTIO_F_VERSION_1)) {
-		kprintf("toro: virtio-vsock: the device refused the features (virtio 1.0 required)\n");
-		return -1;
-	}
-	if (vmmio_queue_setup(&vs.dev, 0, &vs.rxq, QSIZE, 0, "virtio-vsock rx") < 0 ||
-	    vmmio_queue_setup(&vs.dev, 1, &vs.txq, QSIZE, 0, "virtio-vsock tx") < 0 ||
-	    vmmio_queue_setup(&vs.dev, 2, &vs.evq, EV_BUFS, 0, "virtio-vsock event") < 0) {
-		kprintf("toro: virtio-vsock: cannot set up the queues\n");
-		vmmio_failed(&vs.dev);
-		return -1;
-	}
-	uint8_t *rxbuf = page_alloc_any(0, (size_t)vs.rxq.num * RX_BUF_SIZE / PAGE_SIZE);
-	vs.txbuf = page_alloc_any(0, (size_t)vs.txq.num * TX_SLOT_SIZE / PAGE_SIZE);
-	if (!rxbuf || !vs.txbuf) {
-		kprintf("toro: virtio-vsock: out of memory for the packet buffers\n");
-		vmmio_failed(&vs.dev);
-		return -1;
-	}
-	for (int i = 0; i < vs.rxq.num; i++)
-		post_rx(rxbuf + (size_t)i * RX_BUF_SIZE);
-	for (int i = 0; i < vs.evq.num && i < EV_BUFS; i++)
-		post_event(&vs.events[i]);
-	vs.cid = vmmio_config32(&vs.dev, 0) | (uint64_t)vmmio_config32(&vs.dev, 4) << 32;
-	vs.next_port = FIRST_EPHEMERAL;
-	if (vmmio_irq(&vs.dev, vsock_irq, NULL) < 0)
-		kdebug("virtio-vsock: no interrupt for GSI %d; polling\n", vs.dev.gsi);
-	vmmio_driver_ok(&vs.dev);
-	notify(0, &vs.rxq);
-	notify(2, &vs.evq);
-	kdebug("virtio-vsock: slot %d, guest CID %lu, %u rx buffers\n", vs.dev.slot, vs.cid, vs.rxq.num);
-	return 0;
-}
-
-/* Takes the first virtio-vsock device and registers AF_VSOCK. */
-bool virtio_vsock_probe(const struct vmmio *d)
-{
-	if (vs.up)
-		return false;
-	vs.dev = *d;
-	if (vsock_start() < 0)
-		return false;
-	vs.up = true;
-	vsock_register_family();
-	return true;
-}

@@ -1,13 +1,13 @@
-/* virtio-vsock stream sockets (virtio 1.2 section 5.10). virtio/vsock.c
- * owns the device and the connection state; virtio/socket.c is the
- * AF_VSOCK family kernel/socket.c's calls reach. Every call returns 0 (or a count) or
+/* virtio-vsock stream sockets (virtio 1.2 section 5.10). virtio/vsock_dev.c
+ * owns the device and its queues, virtio/vsock.c the connection state
+ * (vsock_impl.h is between them); virtio/socket.c is the AF_VSOCK family
+ * kernel/socket.c's calls reach. Every call returns 0 (or a count) or
  * -errno. */
 #pragma once
 #include "../kernel/types.h"
 #include "../kernel/file.h"
 #include "wire.h"
 
-#define VIRTIO_ID_VSOCK 19
 #define VMADDR_CID_ANY 0xffffffffu
 #define VMADDR_PORT_ANY 0xffffffffu
 #define VMADDR_CID_HOST 2

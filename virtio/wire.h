@@ -1,10 +1,19 @@
 /* The virtio wire formats Toro's guest drivers (virtio/) and the host
- * backend (tools/vsockd/) both read and write: split virtqueues (virtio
- * 1.2 section 2.7) and the virtio-vsock packet header (section 5.10.6).
+ * backend (tools/vsockd/) both read and write: device ids and feature
+ * bits, split virtqueues (virtio 1.2 section 2.7), the virtio-vsock
+ * configuration and packet header (section 5.10). Packed rings are not
+ * used by either side.
  * Fixed-width types only, so the same header serves the freestanding
  * kernel and host C. All fields are little endian (x86 on both sides). */
 #pragma once
 #include <stdint.h>
+
+/* 5: device ids */
+#define VIRTIO_ID_VSOCK 19
+#define VIRTIO_ID_FS 26
+
+/* 6: feature bit numbers */
+#define VIRTIO_F_VERSION_1_BIT 32
 
 /* 2.7.5: the descriptor table */
 #define VIRTQ_DESC_F_NEXT 1       /* the chain goes on at .next */
@@ -39,6 +48,11 @@ struct virtq_used {
 	uint16_t flags;
 	uint16_t idx;
 	struct virtq_used_elem ring[]; /* then avail_event */
+};
+
+/* 5.10.4: struct virtio_vsock_config */
+struct vsock_config {
+	uint64_t guest_cid;
 };
 
 /* 5.10.6: struct virtio_vsock_hdr, packed */

@@ -30,12 +30,11 @@
 #define VU_CONFIG_MAX 256
 #define VU_IO_TIMEOUT_S 5    /* for the rest of a message once it began */
 
-#define VIRTIO_F_VERSION_1 32
 #define VHOST_USER_F_PROTOCOL_FEATURES 30
 #define PROTO_F_REPLY_ACK 3
 #define PROTO_F_CONFIG 9
 
-static const uint64_t offered_features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
+static const uint64_t offered_features = 1ull << VIRTIO_F_VERSION_1_BIT | 1ull << VHOST_USER_F_PROTOCOL_FEATURES;
 static const uint64_t offered_protocol = 1ull << PROTO_F_REPLY_ACK | 1ull << PROTO_F_CONFIG;
 
 struct vu_hdr {
@@ -325,19 +324,19 @@ static int set_vring_enable(struct vu_msg *m)
 	return 0;
 }
 
-/* struct virtio_vsock_config { le64 guest_cid; } (virtio 1.2 5.10.4). */
+/* struct vsock_config (wire.h), little endian. */
 static int get_config(struct vu_msg *m)
 {
 	uint32_t off = m->p.config.offset, size = m->p.config.size;
 	uint8_t cfg[VU_CONFIG_MAX] = { 0 };
-	uint64_t cid = htole64(opt.guest_cid);
+	struct vsock_config vc = { .guest_cid = htole64(opt.guest_cid) };
 	m->reply_size = 12;          /* a failure: the config header, no bytes */
 	if (size > VU_CONFIG_MAX || off > VU_CONFIG_MAX - size || m->hdr.size < 12 + size) {
 		log_err("GET_CONFIG: offset %u size %u in a %u-byte message", off, size, m->hdr.size);
 		m->p.config.size = 0;
 		return -1;
 	}
-	memcpy(cfg, &cid, sizeof cid);
+	memcpy(cfg, &vc, sizeof vc);
 	memcpy(m->p.config.data, cfg + off, size);
 	m->reply_size = 12 + size;
 	return 0;
