@@ -102,17 +102,20 @@ void boot_parse_start_info(uint32_t info_pa)
 		panic("no memory map in hvm_start_info (version %u)", si->version);
 }
 
-/* The value of "key=value" on the command line, "" for a bare "key", or NULL. */
-const char *boot_option(const char *key)
+/* The value of the nth (from 0) "key=value" on the command line, "" for
+ * a bare "key", or NULL when there are fewer. */
+const char *boot_option_nth(const char *key, int nth)
 {
 	size_t n = strlen(key);
 	for (int i = 0; i < noptions; i++) {
-		if (strncmp(options[i], key, n) == 0) {
-			if (options[i][n] == '=')
-				return options[i] + n + 1;
-			if (options[i][n] == 0)
-				return "";
-		}
+		if (strncmp(options[i], key, n) == 0 && (options[i][n] == '=' || options[i][n] == 0) &&
+		    nth-- == 0)
+			return options[i][n] == '=' ? options[i] + n + 1 : "";
 	}
 	return NULL;
+}
+
+const char *boot_option(const char *key)
+{
+	return boot_option_nth(key, 0);
 }

@@ -47,9 +47,11 @@ extern int kernel_argc;
  * limits before it starts QEMU. */
 #define CMDLINE_MAX 65536          /* bytes, the terminating NUL included */
 #define ARGS_MAX 4096              /* program arguments after argv[0] */
+#define ENV_MAX 32                 /* toro-run -x variables (toro.env) */
 extern char *kernel_argv[ARGS_MAX + 2];
 void boot_parse_start_info(uint32_t info_pa);
 const char *boot_option(const char *key);
+const char *boot_option_nth(const char *key, int nth);  /* repeated keys (toro.env) */
 
 /* mmu.c */
 void mmu_init(void);

@@ -149,15 +149,21 @@ static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, 
 	char env_rank[32], env_n[32];
 	snprintf(env_rank, sizeof env_rank, "TORO_RANK=%d", p->rank);
 	snprintf(env_n, sizeof env_n, "TORO_NRANKS=%d", p->nranks);
-	char *envs[] = {env_rank, env_n, "PATH=/bin:/usr/bin", "HOME=/", "TERM=dumb"};
+	/* toro-run -x NAME=VALUE gives toro.env=NAME=VALUE, at most ENV_MAX. */
+	char *envs[5 + ENV_MAX] = {env_rank, env_n, "PATH=/bin:/usr/bin", "HOME=/", "TERM=dumb"};
+	int nenv = 5;
+	for (const char *e; nenv < (int)ARRAY_SIZE(envs) && (e = boot_option_nth("toro.env", nenv - 5));)
+		envs[nenv++] = (char *)e;
 	size_t need = 8 * (size_t)(argc + 64) + 1024;
 	for (int i = 0; i < argc; i++)
 		need += strlen(argv[i]) + 1;
+	for (int i = 5; i < nenv; i++)
+		need += strlen(envs[i]) + 1;
 	if (need > p->stack_size / 2)
 		panic("rank %d: the program's arguments (%lu KiB) do not fit in half of its %lu KiB stack "
 		      "(toro-run --stack)", p->rank, need >> 10, p->stack_size >> 10);
 	uint64_t args = push_strs(&sp, argc, argv);
-	uint64_t env = push_strs(&sp, ARRAY_SIZE(envs), envs);
+	uint64_t env = push_strs(&sp, nenv, envs);
 	uint64_t platform = push_str(&sp, "x86_64");
 	sp = ALIGN_DOWN(sp, 16) - 16;
 	uint64_t rnd = sp;
@@ -177,12 +183,12 @@ static uint64_t build_stack(struct proc *p, const struct elf_ehdr *e, int argc, 
 		{AT_HWCAP, r[3]}, {AT_CLKTCK, 100}, {AT_PLATFORM, platform}, {AT_RANDOM, rnd},
 		{AT_EXECFN, args}, {AT_TORO, (uint64_t)p->services}, {AT_NULL, 0},
 	};
-	size_t words = 1 + argc + 1 + ARRAY_SIZE(envs) + 1 + 2 * ARRAY_SIZE(aux);
+	size_t words = 1 + argc + 1 + nenv + 1 + 2 * ARRAY_SIZE(aux);
 	sp = ALIGN_DOWN(sp - words * 8, 16);
 	uint64_t *w = (uint64_t *)sp;
 	*w++ = argc;
 	w = put_ptrs(w, argc, args);
-	w = put_ptrs(w, ARRAY_SIZE(envs), env);
+	w = put_ptrs(w, nenv, env);
 	memcpy(w, aux, sizeof aux);
 	return sp;
 }

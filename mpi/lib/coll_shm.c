@@ -1,0 +1,218 @@
+/* The engine of the shared-memory collectives (coll_shm.h): control
+ * blocks, stamps, waiting and waking. */
+#include <stdlib.h>
+#include <string.h>
+#include "coll_shm.h"
+#include "thread.h"
+
+#define TAG_SHM_SETUP 0x3ff00      /* below nbc.h's tags, above coll.c's */
+#define SPIN_POLLS 200             /* looks before waiting through the kernel */
+
+struct shm_block {                 /* malloc'd by comm rank 0 */
+	int size;
+	int detached;              /* ranks whose communicator is gone */
+	struct shm_block *next;    /* rank 0's blocks still in use by others */
+	struct shm_line line[];
+};
+
+struct shm_coll {                  /* a communicator's local state */
+	struct shm_block *b;       /* NULL: no block, the message path */
+	uint64_t seq;              /* operations so far */
+	struct shm_piece *tab;
+};
+
+static bool enabled = true;
+static struct shm_block *dead; /* freed here once every rank let go */
+
+void shm_coll_init(void)
+{
+	const char *e = getenv("TORO_SHM_COLL");
+	enabled = !(e && strcmp(e, "0") == 0);
+}
+
+bool shm_coll_on(const struct comm *c)
+{
+	return enabled && !c->inter && c->size > 1 && !(c->shm && !c->shm->b);
+}
+
+static void reap(void)
+{
+	for (struct shm_block **pp = &dead; *pp;) {
+		struct shm_block *b = *pp;
+		if (__atomic_load_n(&b->detached, __ATOMIC_ACQUIRE) == b->size) {
+			*pp = b->next;
+			free(b);
+		} else {
+			pp = &b->next;
+		}
+	}
+}
+
+/* Every rank detaches; the last one's detach lets rank 0 free the block,
+ * at once if it is last, else later (reap). No rank touches the block
+ * after detaching: its operations have all returned. */
+void shm_coll_free(struct comm *c)
+{
+	struct shm_coll *s = c->shm;
+	if (!s)
+		return;
+	c->shm = NULL;
+	struct shm_block *b = s->b;
+	free(s->tab);
+	free(s);
+	if (!b)
+		return;
+	int n = __atomic_add_fetch(&b->detached, 1, __ATOMIC_ACQ_REL);
+	if (c->rank != 0)
+		return;
+	if (n == b->size) {
+		free(b);
+	} else {
+		b->next = dead;
+		dead = b;
+	}
+	reap();
+}
+
+/* The first operation on c: rank 0 makes the block and sends its
+ * address to every other rank (NULL when out of memory: everyone then
+ * stays on the message path). */
+static int setup(struct comm *c)
+{
+	struct shm_coll *s = calloc(1, sizeof *s);
+	struct shm_block *b = NULL;
+	int rc = MPI_SUCCESS;
+
+	if (!s || !(s->tab = malloc((size_t)c->size * sizeof *s->tab))) {
+		free(s);
+		return MPI_ERR_NO_MEM;
+	}
+	if (c->rank == 0) {
+		reap();
+		size_t bytes = sizeof *b + (size_t)c->size * sizeof b->line[0];
+		if ((b = aligned_alloc(64, bytes))) {
+			memset(b, 0, bytes);
+			b->size = c->size;
+		}
+		for (int i = 1; i < c->size && !rc; i++)
+			rc = coll_send(&b, sizeof b, MPI_BYTE, i, TAG_SHM_SETUP, c);
+	} else {
+		rc = coll_recv(&b, sizeof b, MPI_BYTE, 0, TAG_SHM_SETUP, c);
+	}
+	s->b = rc ? NULL : b;
+	c->shm = s;
+	return rc;
+}
+
+int shm_start(struct comm *c, struct shm_op *o)
+{
+	int rc;
+	if (!c->shm && (rc = setup(c)))
+		return rc;
+	struct shm_coll *s = c->shm;
+	if (!s->b)
+		return SHM_NONE;
+	*o = (struct shm_op){ .c = c, .line = s->b->line, .tab = s->tab, .k = ++s->seq,
+			      .me = c->rank, .size = c->size };
+	return MPI_SUCCESS;
+}
+
+static void wake(struct shm_op *o, int to)
+{
+	if (to >= 0) {
+		toro->notify(o->c->world[to]);
+		return;
+	}
+	for (int i = 0; i < o->size; i++)
+		if (i != o->me)
+			toro->notify(o->c->world[i]);
+}
+
+void shm_publish(struct shm_op *o, const void *ptr, const void *ptr2, size_t len, int to)
+{
+	struct shm_line *l = &o->line[o->me];
+	l->ptr = ptr;
+	l->ptr2 = ptr2;
+	l->len = len;
+	__atomic_store_n(&l->stamp[SHM_POST], o->k, __ATOMIC_RELEASE);
+	wake(o, to);
+}
+
+void shm_mark(struct shm_op *o, int s, int to)
+{
+	__atomic_store_n(&o->line[o->me].stamp[s], o->k, __ATOMIC_RELEASE);
+	wake(o, to);
+}
+
+/* ---- waiting ---- */
+
+struct shm_wait {
+	const struct shm_op *o;
+	int s, next, end;          /* ranks next .. end-1 are left to look at */
+};
+
+static bool arrived(struct shm_wait *w)
+{
+	const struct shm_op *o = w->o;
+	for (; w->next < w->end; w->next++)
+		if (w->next != o->me &&
+		    __atomic_load_n(&o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) < o->k)
+			return false;
+	return true;
+}
+
+/* Polled by toro->wait_until with the rank lock let go. */
+static bool arrived_or_progress(void *arg)
+{
+	if (arrived(arg))
+		return true;
+	mt_progress();
+	return arrived(arg);
+}
+
+void shm_wait(struct shm_op *o, int s, int r)
+{
+	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1 };
+
+	for (int i = 0; i < SPIN_POLLS; i++) {
+		if (arrived(&w))
+			return;
+		__builtin_ia32_pause();
+	}
+	p2p_progress();
+	if (arrived(&w))
+		return;
+	int held = mt_suspend();
+	toro->wait_until(arrived_or_progress, &w);
+	mt_resume(held);
+}
+
+/* ---- data ---- */
+
+const void *shm_bytes(const void *buf, int count, MPI_Datatype dt, void **tmp, int *rc)
+{
+	size_t n = (size_t)count * dtype_size(dt);
+
+	*tmp = NULL;
+	if (n == 0 || dtype_contiguous(dt))
+		return buf;
+	if (!(*tmp = malloc(n))) {
+		*rc = MPI_ERR_NO_MEM;
+		return NULL;
+	}
+	dtype_pack(buf, (size_t)count, dt, *tmp);
+	return *tmp;
+}
+
+int shm_unbytes(const void *src, size_t len, void *buf, int count, MPI_Datatype dt)
+{
+	if (len > (size_t)count * dtype_size(dt))
+		return MPI_ERR_TRUNCATE;
+	if (len == 0)
+		return MPI_SUCCESS;
+	if (dtype_contiguous(dt))
+		memcpy(buf, src, len);
+	else
+		dtype_unpack(src, len, buf, (size_t)count, dt);
+	return MPI_SUCCESS;
+}
