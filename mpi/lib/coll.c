@@ -796,7 +796,7 @@ int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 	if (at_root)
 		sb = blocks_reg(sendbuf, sendcount, sendtype);
 	if (shm_coll_on(c) &&
-	    (rc = shm_scatter(&sb, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
+	    (rc = shm_scatter(&sb, false, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
 		return coll_fail(comm, rc, fn);
 	rc = scatter_core(&sb, recvbuf, recvcount, recvtype, root, c, TAG_SCATTER);
 	return coll_fail(comm, rc, fn);
@@ -829,7 +829,7 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[],
 	if (at_root)
 		sb = blocks_v(sendbuf, sendcounts, displs, sendtype);
 	if (shm_coll_on(c) &&
-	    (rc = shm_scatter(&sb, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
+	    (rc = shm_scatter(&sb, true, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
 		return coll_fail(comm, rc, fn);
 	rc = scatter_core(&sb, recvbuf, recvcount, recvtype, root, c, TAG_SCATTERV);
 	return coll_fail(comm, rc, fn);

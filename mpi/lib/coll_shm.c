@@ -12,6 +12,7 @@ struct shm_block {                 /* malloc'd by comm rank 0 */
 	int size;
 	int detached;              /* ranks whose communicator is gone */
 	struct shm_block *next;    /* rank 0's blocks still in use by others */
+	char *slots;               /* 2 * size slots, after the lines */
 	struct shm_line line[];
 };
 
@@ -19,6 +20,7 @@ struct shm_coll {                  /* a communicator's local state */
 	struct shm_block *b;       /* NULL: no block, the message path */
 	uint64_t seq;              /* operations so far */
 	struct shm_piece *tab;
+	struct shm_use use[2];
 };
 
 static bool enabled = true;
@@ -89,10 +91,12 @@ static int setup(struct comm *c)
 	}
 	if (c->rank == 0) {
 		reap();
-		size_t bytes = sizeof *b + (size_t)c->size * sizeof b->line[0];
+		size_t lines = sizeof *b + (size_t)c->size * sizeof b->line[0];
+		size_t bytes = lines + 2 * (size_t)c->size * SHM_SLOT;
 		if ((b = aligned_alloc(64, bytes))) {
-			memset(b, 0, bytes);
+			memset(b, 0, lines);
 			b->size = c->size;
+			b->slots = (char *)b + lines;
 		}
 		for (int i = 1; i < c->size && !rc; i++)
 			rc = coll_send(&b, sizeof b, MPI_BYTE, i, TAG_SHM_SETUP, c);
@@ -112,19 +116,22 @@ int shm_start(struct comm *c, struct shm_op *o)
 	struct shm_coll *s = c->shm;
 	if (!s->b)
 		return SHM_NONE;
-	*o = (struct shm_op){ .c = c, .line = s->b->line, .tab = s->tab, .k = ++s->seq,
+	*o = (struct shm_op){ .c = c, .line = s->b->line, .slots = s->b->slots, .tab = s->tab, .use = s->use, .k = ++s->seq,
 			      .me = c->rank, .size = c->size };
 	return MPI_SUCCESS;
 }
 
-static void wake(struct shm_op *o, int to)
+/* After this rank set stamp s: wakes those of `to` that wait for one.
+ * A waiter sets `waits` before its last look at the stamps, a waker reads
+ * it after setting the stamp, with a full fence between on both sides
+ * (store then load), so one of them sees the other's store. */
+static void wake(struct shm_op *o, int to, int s)
 {
-	if (to >= 0) {
-		toro->notify(o->c->world[to]);
+	if (to < -1)
 		return;
-	}
-	for (int i = 0; i < o->size; i++)
-		if (i != o->me)
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (int i = to < 0 ? 0 : to; i < (to < 0 ? o->size : to + 1); i++)
+		if (i != o->me && (__atomic_load_n(&o->line[i].waits, __ATOMIC_RELAXED) & 1u << s))
 			toro->notify(o->c->world[i]);
 }
 
@@ -135,13 +142,23 @@ void shm_publish(struct shm_op *o, const void *ptr, const void *ptr2, size_t len
 	l->ptr2 = ptr2;
 	l->len = len;
 	__atomic_store_n(&l->stamp[SHM_POST], o->k, __ATOMIC_RELEASE);
-	wake(o, to);
+	wake(o, to, SHM_POST);
 }
 
 void shm_mark(struct shm_op *o, int s, int to)
 {
 	__atomic_store_n(&o->line[o->me].stamp[s], o->k, __ATOMIC_RELEASE);
-	wake(o, to);
+	wake(o, to, s);
+}
+
+void shm_finish(struct shm_op *o, int from)
+{
+	shm_mark(o, SHM_DONE, from);
+}
+
+char *shm_slot(const struct shm_op *o, int r)
+{
+	return o->slots + ((size_t)r * 2 + (o->k & 1)) * SHM_SLOT;
 }
 
 /* ---- waiting ---- */
@@ -149,6 +166,7 @@ void shm_mark(struct shm_op *o, int s, int to)
 struct shm_wait {
 	const struct shm_op *o;
 	int s, next, end;          /* ranks next .. end-1 are left to look at */
+	uint64_t k;                /* for the stamp to reach */
 };
 
 static bool arrived(struct shm_wait *w)
@@ -156,7 +174,7 @@ static bool arrived(struct shm_wait *w)
 	const struct shm_op *o = w->o;
 	for (; w->next < w->end; w->next++)
 		if (w->next != o->me &&
-		    __atomic_load_n(&o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) < o->k)
+		    __atomic_load_n(&o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) < w->k)
 			return false;
 	return true;
 }
@@ -170,9 +188,9 @@ static bool arrived_or_progress(void *arg)
 	return arrived(arg);
 }
 
-void shm_wait(struct shm_op *o, int s, int r)
+static void wait_for(struct shm_op *o, int s, int r, uint64_t k)
 {
-	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1 };
+	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1, k };
 
 	for (int i = 0; i < SPIN_POLLS; i++) {
 		if (arrived(&w))
@@ -182,9 +200,26 @@ void shm_wait(struct shm_op *o, int s, int r)
 	p2p_progress();
 	if (arrived(&w))
 		return;
+	uint32_t *waits = &o->line[o->me].waits;
+	__atomic_store_n(waits, 1u << s, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	int held = mt_suspend();
 	toro->wait_until(arrived_or_progress, &w);
 	mt_resume(held);
+	__atomic_store_n(waits, 0, __ATOMIC_RELAXED);
+}
+
+void shm_wait(struct shm_op *o, int s, int r)
+{
+	wait_for(o, s, r, o->k);
+}
+
+void shm_claim(struct shm_op *o, int readers)
+{
+	struct shm_use *u = &o->use[o->k & 1];
+	if (u->k && u->readers >= -1)
+		wait_for(o, SHM_DONE, u->readers, u->k);
+	*u = (struct shm_use){ o->k, readers };
 }
 
 /* ---- data ---- */
@@ -202,6 +237,16 @@ const void *shm_bytes(const void *buf, int count, MPI_Datatype dt, void **tmp, i
 	}
 	dtype_pack(buf, (size_t)count, dt, *tmp);
 	return *tmp;
+}
+
+void shm_pack(const void *buf, int count, MPI_Datatype dt, void *dst)
+{
+	size_t n = (size_t)count * dtype_size(dt);
+
+	if (n && dtype_contiguous(dt))
+		memcpy(dst, buf, n);
+	else if (n)
+		dtype_pack(buf, (size_t)count, dt, dst);
 }
 
 int shm_unbytes(const void *src, size_t len, void *buf, int count, MPI_Datatype dt)

@@ -40,8 +40,9 @@ int shm_allreduce(const void *sbuf, void *rbuf, int count, MPI_Datatype dt, MPI_
 /* Gather(v): sbuf MPI_IN_PLACE at the root; rb matters at the root only. */
 int shm_gather(const void *sbuf, int scount, MPI_Datatype st, const struct blocks *rb,
 	       int root, struct comm *c);
-/* Scatter(v): rbuf MPI_IN_PLACE at the root; sb matters at the root only. */
-int shm_scatter(const struct blocks *sb, void *rbuf, int rcount, MPI_Datatype rt,
+/* Scatter(v): rbuf MPI_IN_PLACE at the root; sb matters at the root only
+ * (v: MPI_Scatterv). */
+int shm_scatter(const struct blocks *sb, bool v, void *rbuf, int rcount, MPI_Datatype rt,
 		int root, struct comm *c);
 /* Allgather(v): sbuf MPI_IN_PLACE: this rank's block of rb is the input. */
 int shm_allgather(const void *sbuf, int scount, MPI_Datatype st, const struct blocks *rb,
@@ -52,10 +53,21 @@ int shm_alltoall(const struct blocks *sb, const struct blocks *rb, struct comm *
 /* ---- for coll_shm_move.c and coll_shm_red.c ---- */
 enum { SHM_POST, SHM_MID, SHM_DONE };
 
+/* Small data goes through slots: each rank has two in the block, one
+ * for odd and one for even operations. It copies its data in and may
+ * return as soon as it posted; before it writes that slot again it waits
+ * until the ranks that read it last are done with that operation
+ * (shm_claim). Larger data is read from the owner's own buffer, so the
+ * owner waits for its readers' done stamps. Both sides of a transfer
+ * decide from the byte count, which they agree on. A reader's done stamp
+ * wakes the ranks it read from (they may wait for it). */
+#define SHM_SLOT 2048
+
 struct shm_line {                      /* written by its own rank only */
 	uint64_t stamp[3];             /* SHM_POST, SHM_MID, SHM_DONE */
 	const void *ptr, *ptr2;        /* what the operation publishes */
 	size_t len;                    /* bytes at ptr, where it is data */
+	uint32_t waits;                /* 1 << s: halts for someone's stamp s */
 } __attribute__((aligned(64)));
 
 /* A piece of contiguous data for one rank (scatter, alltoall). */
@@ -64,9 +76,16 @@ struct shm_piece {
 	size_t len;
 };
 
+struct shm_use {                       /* the last operation that wrote a slot */
+	uint64_t k;
+	int readers;                   /* the rank that read it, -1: all */
+};
+
 struct shm_op {                        /* one operation on one rank */
 	struct comm *c;
+	struct shm_use *use;           /* of this rank's two slots */
 	struct shm_line *line;         /* the block's lines, by comm rank */
+	char *slots;                   /* the block's slots */
 	struct shm_piece *tab;         /* this rank's table of c->size pieces */
 	uint64_t k;                    /* the operation's number */
 	int me, size;
@@ -78,11 +97,20 @@ int shm_start(struct comm *c, struct shm_op *o);
 /* This rank's pointers for the operation, then its post stamp; to = the
  * rank that waits for it, or -1 for all. */
 void shm_publish(struct shm_op *o, const void *ptr, const void *ptr2, size_t len, int to);
-/* Sets this rank's stamp s (SHM_MID, SHM_DONE) and wakes `to` (-1: all). */
+/* Sets this rank's stamp s (SHM_MID, SHM_DONE) and wakes `to` (-1: all,
+ * -2: nobody). */
 void shm_mark(struct shm_op *o, int s, int to);
 /* Waits until rank r's stamp s reaches the operation (r = -1: every
  * other rank's), keeping point to point moving meanwhile. */
 void shm_wait(struct shm_op *o, int s, int r);
+/* Every operation ends with this on every rank: its done stamp, waking
+ * `from`, the rank it read data from (-1: all, -2: none). */
+void shm_finish(struct shm_op *o, int from);
+/* Rank r's slot for this operation (SHM_SLOT bytes, 64-byte aligned). */
+char *shm_slot(const struct shm_op *o, int r);
+/* Before this rank writes its slot for `readers` (a rank, -1: all but
+ * itself, -2: none): waits until the last readers are done with it. */
+void shm_claim(struct shm_op *o, int readers);
 static inline const struct shm_line *shm_line(const struct shm_op *o, int r) { return &o->line[r]; }
 
 /* The data of count elements of dt at buf as contiguous bytes: buf
@@ -92,3 +120,5 @@ const void *shm_bytes(const void *buf, int count, MPI_Datatype dt, void **tmp, i
 /* Copies len bytes of contiguous data at src into count elements of dt
  * at buf; MPI_ERR_TRUNCATE when they do not fit. */
 int shm_unbytes(const void *src, size_t len, void *buf, int count, MPI_Datatype dt);
+/* Packs count elements of dt at buf into dst (contiguous bytes). */
+void shm_pack(const void *buf, int count, MPI_Datatype dt, void *dst);

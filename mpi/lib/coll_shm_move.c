@@ -1,15 +1,43 @@
 /* Shared-memory collectives that move data (coll_shm.h): each rank
- * publishes its data as contiguous bytes (its buffer itself when the type
- * is contiguous, else a packed copy) and the ranks that need them copy
- * them straight into their own buffers, unpacking there for their own
- * type (type signatures match, MPI-3.1 5.1, the layouts need not). A
- * rank waits for its readers' done stamps before it returns. */
+ * publishes its data as contiguous bytes, in its slot when they are
+ * small, else in its buffer itself when the type is contiguous or as a
+ * packed copy, and the ranks that need them copy them straight into
+ * their own buffers, unpacking there for their own type (type signatures
+ * match, MPI-3.1 5.1; the layouts need not). */
 #include <stdlib.h>
 #include "coll_shm.h"
 
 static int first(int rc, int rc2)
 {
 	return rc ? rc : rc2;
+}
+
+static bool fits(size_t n)
+{
+	return n <= SHM_SLOT;
+}
+
+/* Contiguous bytes of this rank's data for the others: in its slot when
+ * n fits (for `readers`), else shm_bytes. */
+static const void *offer(struct shm_op *o, const void *buf, int count, MPI_Datatype dt,
+			 int readers, void **tmp, int *rc)
+{
+	*tmp = NULL;
+	if (fits((size_t)count * dtype_size(dt))) {
+		shm_claim(o, readers);
+		shm_pack(buf, count, dt, shm_slot(o, o->me));
+		return shm_slot(o, o->me);
+	}
+	return shm_bytes(buf, count, dt, tmp, rc);
+}
+
+/* Rank r's n bytes: in its slot, or where its line points. */
+static const void *offered(const struct shm_op *o, int r, size_t *n)
+{
+	if (fits(*n))
+		return shm_slot(o, r);
+	*n = shm_line(o, r)->len;
+	return shm_line(o, r)->ptr;
 }
 
 /* Every rank posts and waits for every other's post: after that all have
@@ -23,6 +51,7 @@ int shm_barrier(struct comm *c)
 		return rc;
 	shm_publish(&o, NULL, NULL, 0, -1);
 	shm_wait(&o, SHM_POST, -1);
+	shm_finish(&o, -2);
 	return MPI_SUCCESS;
 }
 
@@ -30,23 +59,25 @@ int shm_bcast(void *buf, int count, MPI_Datatype dt, int root, struct comm *c)
 {
 	struct shm_op o;
 	void *tmp = NULL;
-	int rc = shm_start(c, &o), rc2;
+	size_t n = (size_t)count * dtype_size(dt);
+	int rc = shm_start(c, &o);
 
 	if (rc)
 		return rc;
 	if (o.me == root) {
-		const void *src = shm_bytes(buf, count, dt, &tmp, &rc);
-		shm_publish(&o, src, NULL, src ? (size_t)count * dtype_size(dt) : 0, -1);
-		shm_wait(&o, SHM_DONE, -1);
+		const void *src = offer(&o, buf, count, dt, -1, &tmp, &rc);
+		shm_publish(&o, src, NULL, src ? n : 0, -1);
+		if (!fits(n))
+			shm_wait(&o, SHM_DONE, -1);
+		shm_finish(&o, -2);
 		free(tmp);
 		return rc;
 	}
-	shm_publish(&o, NULL, NULL, 0, root);
 	shm_wait(&o, SHM_POST, root);
-	const struct shm_line *l = shm_line(&o, root);
-	rc2 = shm_unbytes(l->ptr, l->len, buf, count, dt);
-	shm_mark(&o, SHM_DONE, root);
-	return rc2;
+	const void *src = offered(&o, root, &n);
+	rc = shm_unbytes(src, n, buf, count, dt);
+	shm_finish(&o, root);
+	return rc;
 }
 
 /* The root copies each rank's bytes into its block of rb. */
@@ -60,24 +91,26 @@ int shm_gather(const void *sbuf, int scount, MPI_Datatype st, const struct block
 	if (rc)
 		return rc;
 	if (o.me != root) {
-		const void *src = shm_bytes(sbuf, scount, st, &tmp, &rc);
-		shm_publish(&o, src, NULL, src ? (size_t)scount * dtype_size(st) : 0, root);
-		shm_wait(&o, SHM_DONE, root);
+		size_t n = (size_t)scount * dtype_size(st);
+		const void *src = offer(&o, sbuf, scount, st, root, &tmp, &rc);
+		shm_publish(&o, src, NULL, src ? n : 0, root);
+		if (!fits(n))
+			shm_wait(&o, SHM_DONE, root);
+		shm_finish(&o, -2);
 		free(tmp);
 		return rc;
 	}
-	shm_publish(&o, NULL, NULL, 0, -1);
 	if (sbuf != MPI_IN_PLACE)
 		rc = local_copy(sbuf, scount, st, blk_addr(rb, root), blk_count(rb, root),
 				blk_type(rb, root));
 	for (int s = 1; s < o.size; s++) {
 		int i = (root + s) % o.size;
+		size_t n = blk_bytes(rb, i);
 		shm_wait(&o, SHM_POST, i);
-		const struct shm_line *l = shm_line(&o, i);
-		rc = first(rc, shm_unbytes(l->ptr, l->len, blk_addr(rb, i), blk_count(rb, i),
-					   blk_type(rb, i)));
+		const void *src = offered(&o, i, &n);
+		rc = first(rc, shm_unbytes(src, n, blk_addr(rb, i), blk_count(rb, i), blk_type(rb, i)));
 	}
-	shm_mark(&o, SHM_DONE, -1);
+	shm_finish(&o, -1);
 	return rc;
 }
 
@@ -110,8 +143,34 @@ static void *pieces(const struct blocks *b, int n, bool copy, struct shm_piece *
 	return t;
 }
 
+/* Blocks of equal size (no counts per rank) that fit in a slot together:
+ * block j goes at j * bytes. Every rank's b agrees on this. */
+static bool pack_all(const struct blocks *b, int n, struct shm_op *o, int readers)
+{
+	if (b->counts || !fits((size_t)n * blk_bytes(b, 0)))
+		return false;
+	shm_claim(o, readers);
+	char *slot = shm_slot(o, o->me);
+	for (int j = 0; j < n; j++)
+		if (j != o->me)
+			shm_pack(blk_addr(b, j), blk_count(b, j), blk_type(b, j),
+				 slot + (size_t)j * blk_bytes(b, j));
+	return true;
+}
+
+/* The piece of rank i for this rank: in i's slot (regular blocks that
+ * fit, `bytes` each), else from i's table. */
+static const void *piece_for(const struct shm_op *o, int i, bool slot, size_t *bytes)
+{
+	if (slot)
+		return shm_slot(o, i) + (size_t)o->me * *bytes;
+	const struct shm_piece *p = (const struct shm_piece *)shm_line(o, i)->ptr2 + o->me;
+	*bytes = p->len;
+	return p->p;
+}
+
 /* The root publishes a piece per rank; each copies its own. */
-int shm_scatter(const struct blocks *sb, void *rbuf, int rcount, MPI_Datatype rt,
+int shm_scatter(const struct blocks *sb, bool v, void *rbuf, int rcount, MPI_Datatype rt,
 		int root, struct comm *c)
 {
 	struct shm_op o;
@@ -120,20 +179,26 @@ int shm_scatter(const struct blocks *sb, void *rbuf, int rcount, MPI_Datatype rt
 	if (rc)
 		return rc;
 	if (o.me == root) {
-		void *tmp = pieces(sb, o.size, false, o.tab, &rc);
+		void *tmp = NULL;
+		bool slot = pack_all(sb, o.size, &o, -1);
+		if (!slot)
+			tmp = pieces(sb, o.size, false, o.tab, &rc);
 		shm_publish(&o, NULL, o.tab, 0, -1);
 		if (rbuf != MPI_IN_PLACE)
 			rc = first(rc, local_copy(blk_addr(sb, root), blk_count(sb, root),
 						  blk_type(sb, root), rbuf, rcount, rt));
-		shm_wait(&o, SHM_DONE, -1);
+		if (!slot)
+			shm_wait(&o, SHM_DONE, -1);
+		shm_finish(&o, -2);
 		free(tmp);
 		return rc;
 	}
-	shm_publish(&o, NULL, NULL, 0, root);
+	size_t n = (size_t)rcount * dtype_size(rt);
+	bool slot = !v && fits((size_t)o.size * n);
 	shm_wait(&o, SHM_POST, root);
-	const struct shm_piece *p = (const struct shm_piece *)shm_line(&o, root)->ptr2 + o.me;
-	rc = shm_unbytes(p->p, p->len, rbuf, rcount, rt);
-	shm_mark(&o, SHM_DONE, root);
+	const void *src = piece_for(&o, root, slot, &n);
+	rc = shm_unbytes(src, n, rbuf, rcount, rt);
+	shm_finish(&o, root);
 	return rc;
 }
 
@@ -151,10 +216,11 @@ int shm_allgather(const void *sbuf, int scount, MPI_Datatype st, const struct bl
 	if (rc)
 		return rc;
 	if (sbuf == MPI_IN_PLACE) {
-		src = shm_bytes(blk_addr(rb, o.me), blk_count(rb, o.me), blk_type(rb, o.me), &tmp, &rc);
+		src = offer(&o, blk_addr(rb, o.me), blk_count(rb, o.me), blk_type(rb, o.me), -1,
+			    &tmp, &rc);
 		len = blk_bytes(rb, o.me);
 	} else {
-		src = shm_bytes(sbuf, scount, st, &tmp, &rc);
+		src = offer(&o, sbuf, scount, st, -1, &tmp, &rc);
 		len = (size_t)scount * dtype_size(st);
 		rc = first(rc, local_copy(sbuf, scount, st, blk_addr(rb, o.me),
 					  blk_count(rb, o.me), blk_type(rb, o.me)));
@@ -162,41 +228,46 @@ int shm_allgather(const void *sbuf, int scount, MPI_Datatype st, const struct bl
 	shm_publish(&o, src, NULL, src ? len : 0, -1);
 	for (int s = 1; s < o.size; s++) {
 		int i = (o.me + s) % o.size;
+		size_t n = blk_bytes(rb, i);
 		shm_wait(&o, SHM_POST, i);
-		const struct shm_line *l = shm_line(&o, i);
-		rc = first(rc, shm_unbytes(l->ptr, l->len, blk_addr(rb, i), blk_count(rb, i),
-					   blk_type(rb, i)));
+		const void *from = offered(&o, i, &n);
+		rc = first(rc, shm_unbytes(from, n, blk_addr(rb, i), blk_count(rb, i), blk_type(rb, i)));
 	}
-	shm_mark(&o, SHM_DONE, -1);
-	shm_wait(&o, SHM_DONE, -1);
+	shm_finish(&o, -1);
+	if (!fits(len))
+		shm_wait(&o, SHM_DONE, -1);
 	free(tmp);
 	return rc;
 }
 
 /* Every rank publishes a piece per destination (with MPI_IN_PLACE a
- * packed copy of rb, which the exchange overwrites) and copies the piece
- * each other rank has for it. */
+ * copy of rb, which the exchange overwrites) and copies the piece each
+ * other rank has for it. */
 int shm_alltoall(const struct blocks *sb, const struct blocks *rb, struct comm *c)
 {
 	struct shm_op o;
+	void *tmp = NULL;
 	int rc = shm_start(c, &o);
 
 	if (rc)
 		return rc;
-	void *tmp = pieces(sb ? sb : rb, o.size, !sb, o.tab, &rc);
+	bool slot = pack_all(sb ? sb : rb, o.size, &o, -1);
+	if (!slot)
+		tmp = pieces(sb ? sb : rb, o.size, !sb, o.tab, &rc);
 	shm_publish(&o, NULL, o.tab, 0, -1);
 	if (sb)
 		rc = first(rc, local_copy(blk_addr(sb, o.me), blk_count(sb, o.me), blk_type(sb, o.me),
 					  blk_addr(rb, o.me), blk_count(rb, o.me), blk_type(rb, o.me)));
 	for (int s = 1; s < o.size; s++) {
 		int i = (o.me + s) % o.size;
+		size_t n = blk_bytes(rb, i);
 		shm_wait(&o, SHM_POST, i);
-		const struct shm_piece *p = (const struct shm_piece *)shm_line(&o, i)->ptr2 + o.me;
-		rc = first(rc, shm_unbytes(p->p, p->len, blk_addr(rb, i), blk_count(rb, i),
-					   blk_type(rb, i)));
+		const void *from = piece_for(&o, i, slot, &n);
+		rc = first(rc, shm_unbytes(from, n, blk_addr(rb, i), blk_count(rb, i), blk_type(rb, i)));
 	}
-	shm_mark(&o, SHM_DONE, -1);
-	shm_wait(&o, SHM_DONE, -1);
+	shm_finish(&o, -1);
+	if (!slot)
+		shm_wait(&o, SHM_DONE, -1);
 	free(tmp);
 	return rc;
 }
