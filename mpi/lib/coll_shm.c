@@ -121,8 +121,14 @@ int shm_start(struct comm *c, struct shm_op *o)
 	return MPI_SUCCESS;
 }
 
-/* After this rank set stamp s: wakes those of `to` that wait for one.
- * A waiter sets `waits` before its last look at the stamps, a waker reads
+/* What a line's `waits` says while its rank waits for rank r's stamp s. */
+static uint32_t waits_for(int s, int r)
+{
+	return (uint32_t)(1 + s) | (uint32_t)r << 4;
+}
+
+/* After this rank set stamp s: wakes those of `to` that wait for it.
+ * A waiter sets `waits` before its last look at the stamp, a waker reads
  * it after setting the stamp, with a full fence between on both sides
  * (store then load), so one of them sees the other's store. */
 static void wake(struct shm_op *o, int to, int s)
@@ -131,7 +137,7 @@ static void wake(struct shm_op *o, int to, int s)
 		return;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	for (int i = to < 0 ? 0 : to; i < (to < 0 ? o->size : to + 1); i++)
-		if (i != o->me && (__atomic_load_n(&o->line[i].waits, __ATOMIC_RELAXED) & 1u << s))
+		if (i != o->me && __atomic_load_n(&o->line[i].waits, __ATOMIC_RELAXED) == waits_for(s, o->me))
 			toro->notify(o->c->world[i]);
 }
 
@@ -167,15 +173,32 @@ struct shm_wait {
 	const struct shm_op *o;
 	int s, next, end;          /* ranks next .. end-1 are left to look at */
 	uint64_t k;                /* for the stamp to reach */
+	bool tell;                 /* about to halt: say whom it waits for */
 };
 
+static bool stamped(const struct shm_wait *w)
+{
+	return __atomic_load_n(&w->o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) >= w->k;
+}
+
+/* Only the rank waited for at the moment is asked to wake this one. */
 static bool arrived(struct shm_wait *w)
 {
 	const struct shm_op *o = w->o;
-	for (; w->next < w->end; w->next++)
-		if (w->next != o->me &&
-		    __atomic_load_n(&o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) < w->k)
+	uint32_t *waits = &o->line[o->me].waits;
+	for (; w->next < w->end; w->next++) {
+		if (w->next == o->me || stamped(w))
+			continue;
+		if (!w->tell)
 			return false;
+		if (__atomic_load_n(waits, __ATOMIC_RELAXED) != waits_for(w->s, w->next)) {
+			__atomic_store_n(waits, waits_for(w->s, w->next), __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+			if (stamped(w))
+				continue;
+		}
+		return false;
+	}
 	return true;
 }
 
@@ -190,7 +213,7 @@ static bool arrived_or_progress(void *arg)
 
 static void wait_for(struct shm_op *o, int s, int r, uint64_t k)
 {
-	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1, k };
+	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1, k, false };
 
 	for (int i = 0; i < SPIN_POLLS; i++) {
 		if (arrived(&w))
@@ -200,13 +223,13 @@ static void wait_for(struct shm_op *o, int s, int r, uint64_t k)
 	p2p_progress();
 	if (arrived(&w))
 		return;
-	uint32_t *waits = &o->line[o->me].waits;
-	__atomic_store_n(waits, 1u << s, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	int held = mt_suspend();
-	toro->wait_until(arrived_or_progress, &w);
-	mt_resume(held);
-	__atomic_store_n(waits, 0, __ATOMIC_RELAXED);
+	w.tell = true;
+	if (!arrived(&w)) {
+		int held = mt_suspend();
+		toro->wait_until(arrived_or_progress, &w);
+		mt_resume(held);
+	}
+	__atomic_store_n(&o->line[o->me].waits, 0, __ATOMIC_RELAXED);
 }
 
 void shm_wait(struct shm_op *o, int s, int r)

@@ -67,7 +67,7 @@ struct shm_line {                      /* written by its own rank only */
 	uint64_t stamp[3];             /* SHM_POST, SHM_MID, SHM_DONE */
 	const void *ptr, *ptr2;        /* what the operation publishes */
 	size_t len;                    /* bytes at ptr, where it is data */
-	uint32_t waits;                /* 1 << s: halts for someone's stamp s */
+	uint32_t waits;                /* 1 + s | r << 4: may halt for r's stamp s */
 } __attribute__((aligned(64)));
 
 /* A piece of contiguous data for one rank (scatter, alltoall). */
