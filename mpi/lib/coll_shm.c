@@ -121,24 +121,60 @@ int shm_start(struct comm *c, struct shm_op *o)
 	return MPI_SUCCESS;
 }
 
-/* What a line's `waits` says while its rank waits for rank r's stamp s. */
+#define ALL_RANKS 0xfff
+
+/* What a line's `waits` says while its rank waits for rank r's stamp s
+ * (r = ALL_RANKS: every other rank's stamp s to reach its wait_k). */
 static uint32_t waits_for(int s, int r)
 {
 	return (uint32_t)(1 + s) | (uint32_t)r << 4;
 }
 
-/* After this rank set stamp s: wakes those of `to` that wait for it.
- * A waiter sets `waits` before its last look at the stamp, a waker reads
- * it after setting the stamp, with a full fence between on both sides
- * (store then load), so one of them sees the other's store. */
+/* The lowest stamp s of all ranks (m[0], that of rank *at) and the
+ * lowest of the others (m[1]): a waiter's own stamp does not count. */
+static void low_stamps(const struct shm_op *o, int s, uint64_t *m, int *at)
+{
+	m[0] = m[1] = UINT64_MAX;
+	for (int i = 0; i < o->size; i++) {
+		uint64_t v = __atomic_load_n(&o->line[i].stamp[s], __ATOMIC_ACQUIRE);
+		if (v < m[0]) {
+			m[1] = m[0];
+			m[0] = v;
+			*at = i;
+		} else if (v < m[1]) {
+			m[1] = v;
+		}
+	}
+}
+
+/* After this rank set stamp s: wakes those of `to` that wait for it, or
+ * that wait for everyone's and now have them all (so a barrier's
+ * waiters are woken once, by the last rank to come). A waiter sets
+ * `waits` before its last look at the stamps, a waker reads it after
+ * setting the stamp, with a full fence between on both sides (store then
+ * load), so one of them sees the other's store. */
 static void wake(struct shm_op *o, int to, int s)
 {
+	uint64_t m[2];
+	int at = -1;
+
 	if (to < -1)
 		return;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	for (int i = to < 0 ? 0 : to; i < (to < 0 ? o->size : to + 1); i++)
-		if (i != o->me && __atomic_load_n(&o->line[i].waits, __ATOMIC_RELAXED) == waits_for(s, o->me))
-			toro->notify(o->c->world[i]);
+	for (int i = to < 0 ? 0 : to; i < (to < 0 ? o->size : to + 1); i++) {
+		if (i == o->me)
+			continue;
+		uint32_t w = __atomic_load_n(&o->line[i].waits, __ATOMIC_ACQUIRE);
+		if (w == waits_for(s, ALL_RANKS)) {
+			if (at < 0)
+				low_stamps(o, s, m, &at);
+			if (m[i == at] < __atomic_load_n(&o->line[i].wait_k, __ATOMIC_RELAXED))
+				continue;
+		} else if (w != waits_for(s, o->me)) {
+			continue;
+		}
+		toro->notify(o->c->world[i]);
+	}
 }
 
 void shm_publish(struct shm_op *o, const void *ptr, const void *ptr2, size_t len, int to)
@@ -174,6 +210,7 @@ struct shm_wait {
 	int s, next, end;          /* ranks next .. end-1 are left to look at */
 	uint64_t k;                /* for the stamp to reach */
 	bool tell;                 /* about to halt: say whom it waits for */
+	bool all;                  /* for every other rank */
 };
 
 static bool stamped(const struct shm_wait *w)
@@ -181,18 +218,23 @@ static bool stamped(const struct shm_wait *w)
 	return __atomic_load_n(&w->o->line[w->next].stamp[w->s], __ATOMIC_ACQUIRE) >= w->k;
 }
 
-/* Only the rank waited for at the moment is asked to wake this one. */
+/* Only the rank waited for at the moment, or for all of them the last
+ * one, is asked to wake this one. */
 static bool arrived(struct shm_wait *w)
 {
 	const struct shm_op *o = w->o;
-	uint32_t *waits = &o->line[o->me].waits;
+	struct shm_line *l = &o->line[o->me];
+	uint32_t want = waits_for(w->s, w->all ? ALL_RANKS : w->next);
 	for (; w->next < w->end; w->next++) {
 		if (w->next == o->me || stamped(w))
 			continue;
 		if (!w->tell)
 			return false;
-		if (__atomic_load_n(waits, __ATOMIC_RELAXED) != waits_for(w->s, w->next)) {
-			__atomic_store_n(waits, waits_for(w->s, w->next), __ATOMIC_RELAXED);
+		if (!w->all)
+			want = waits_for(w->s, w->next);
+		if (__atomic_load_n(&l->waits, __ATOMIC_RELAXED) != want) {
+			__atomic_store_n(&l->wait_k, w->k, __ATOMIC_RELAXED);
+			__atomic_store_n(&l->waits, want, __ATOMIC_RELEASE);
 			__atomic_thread_fence(__ATOMIC_SEQ_CST);
 			if (stamped(w))
 				continue;
@@ -213,7 +255,7 @@ static bool arrived_or_progress(void *arg)
 
 static void wait_for(struct shm_op *o, int s, int r, uint64_t k)
 {
-	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1, k, false };
+	struct shm_wait w = { o, s, r < 0 ? 0 : r, r < 0 ? o->size : r + 1, k, false, r < 0 };
 
 	for (int i = 0; i < SPIN_POLLS; i++) {
 		if (arrived(&w))

@@ -25,6 +25,8 @@
 #pragma once
 #include "coll.h"
 
+_Static_assert(TORO_MAX_RANKS < 0xfff, "coll_shm.c's waits field names a rank in 12 bits");
+
 #define SHM_NONE (-1)
 
 void shm_coll_init(void);              /* MPI_Init: reads TORO_SHM_COLL */
@@ -68,6 +70,7 @@ struct shm_line {                      /* written by its own rank only */
 	const void *ptr, *ptr2;        /* what the operation publishes */
 	size_t len;                    /* bytes at ptr, where it is data */
 	uint32_t waits;                /* 1 + s | r << 4: may halt for r's stamp s */
+	uint64_t wait_k;               /* ... to reach this (coll_shm.c) */
 } __attribute__((aligned(64)));
 
 /* A piece of contiguous data for one rank (scatter, alltoall). */
