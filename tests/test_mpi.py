@@ -169,6 +169,31 @@ def test_bad_eager_limit_is_an_init_error(toro_build):
     assert r.rc == 13 and "MPI_Init" in r.out and "TORO_EAGER_LIMIT=lots is not a number of bytes" in r.out, r
 
 
+# The collectives also run through shared memory (mpi/lib/coll_shm*.c);
+# TORO_SHM_COLL=0, passed with toro-run -x, keeps them on messages: the
+# collective programs pass both ways.
+SHM_OFF_PROGRAMS = ["shm_coll", "coll_test", "nbc_basic", "comms"]
+
+
+@pytest.mark.parametrize("n", [2, 3])
+@pytest.mark.parametrize("name", SHM_OFF_PROGRAMS)
+def test_mpi_program_toro_message_collectives(toro_build, name, n):
+    r = toro_run("-n", n, "--timeout", TORO_TIMEOUT, "-x", "TORO_SHM_COLL=0", toro_build(name),
+                 timeout=TORO_TIMEOUT + 60)
+    check_passed(name, r)
+    if name == "shm_coll":
+        assert "env TORO_SHM_COLL=0\n" in r.out, r
+
+
+def test_toro_run_x_reaches_the_program(toro_build):
+    r = toro_run("-n", 2, "--timeout", TORO_TIMEOUT, "-x", "TORO_SHM_COLL=1", toro_build("shm_coll"),
+                 timeout=TORO_TIMEOUT + 60)
+    check_passed("shm_coll", r)
+    assert "env TORO_SHM_COLL=1\n" in r.out, r
+    bad = toro_run("-n", 1, "-x", "NOEQUALS", toro_build("shm_coll"))
+    assert bad.rc == 2 and "NOEQUALS is not set in this environment" in bad.err, bad
+
+
 FATAL_LINE = r"MPI error: MPI_Send on rank (\d+): MPI_ERR_RANK"
 
 

@@ -93,7 +93,8 @@ def threads_mt():
 def test_mpi_thread_multiple_two_threads_per_rank(threads_mt, n):
     r = toro_run("-n", n, "--threads-per-rank", 2, "--timeout", 240, threads_mt, timeout=300)
     check_passed("threads_mt", r)
-    for name in ["init_thread_multiple", "threads_distinct_tags", "threads_wildcards", "threads_rendezvous"]:
+    for name in ["init_thread_multiple", "threads_distinct_tags", "threads_wildcards", "threads_rendezvous",
+                 "threads_collectives"]:
         assert f"ok {name}\n" in r.out, (name, r)
 
 

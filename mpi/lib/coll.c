@@ -26,12 +26,16 @@
  *                   from rank-i; MPI_IN_PLACE works on a copy
  *   Reduce_scatter(_block)   reduce to rank 0, then scatter(v)
  *   Scan, Exscan    recursive doubling in rank order
+ *
+ * Barrier, Bcast, Reduce, Allreduce, Gather(v), Scatter(v), Allgather(v)
+ * and Alltoall(v,w) go through shared memory instead (coll_shm.h) unless
+ * TORO_SHM_COLL=0.
  */
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "coll.h"
+#include "coll_shm.h"
 
 enum coll_tag {
 	TAG_BARRIER = 1, TAG_BCAST, TAG_REDUCE, TAG_ALLREDUCE, TAG_GATHER,
@@ -600,6 +604,8 @@ int MPI_Barrier(MPI_Comm comm)
 		return inter_barrier(comm);
 	if ((rc = check_coll_comm(comm, fn, &c)))
 		return rc;
+	if (shm_coll_on(c) && (rc = shm_barrier(c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	/* Dissemination: in round k every rank signals rank+2^k and waits
 	 * for rank-2^k; after ceil(log2 p) rounds each rank has heard,
 	 * through the chains, from every other one. */
@@ -630,6 +636,8 @@ int MPI_Bcast(void *buffer, int count, MPI_Datatype datatype, int root,
 		return rc;
 	if (c->size == 1 || nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
+	if (shm_coll_on(c) && (rc = shm_bcast(buffer, count, datatype, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	return coll_fail(comm, bcast_core(buffer, count, datatype, root, c, TAG_BCAST), fn);
 }
 
@@ -657,6 +665,9 @@ int MPI_Reduce(const void *sendbuf, void *recvbuf, int count,
 		return rc;
 	if (nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
+	if (shm_coll_on(c) &&
+	    (rc = shm_reduce(sendbuf, recvbuf, count, datatype, op, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	if (sendbuf == MPI_IN_PLACE)
 		sendbuf = recvbuf;
 	rc = reduce_core(sendbuf, recvbuf, count, datatype, op, root, c, TAG_REDUCE);
@@ -685,6 +696,9 @@ int MPI_Allreduce(const void *sendbuf, void *recvbuf, int count,
 		return rc;
 	if (nbytes(count, datatype) == 0)
 		return MPI_SUCCESS;
+	if (shm_coll_on(c) &&
+	    (rc = shm_allreduce(sendbuf, recvbuf, count, datatype, op, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = sendbuf == MPI_IN_PLACE ? MPI_SUCCESS
 		: local_copy(sendbuf, count, datatype, recvbuf, count, datatype);
 	if (!rc)
@@ -716,6 +730,9 @@ int MPI_Gather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return rc;
 	if (at_root)
 		rb = blocks_reg(recvbuf, recvcount, recvtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_gather(sendbuf, sendcount, sendtype, &rb, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = gather_core(sendbuf, sendcount, sendtype, &rb, root, c, TAG_GATHER);
 	return coll_fail(comm, rc, fn);
 }
@@ -746,6 +763,9 @@ int MPI_Gatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return rc;
 	if (at_root)
 		rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_gather(sendbuf, sendcount, sendtype, &rb, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = gather_core(sendbuf, sendcount, sendtype, &rb, root, c, TAG_GATHERV);
 	return coll_fail(comm, rc, fn);
 }
@@ -775,6 +795,9 @@ int MPI_Scatter(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 		return rc;
 	if (at_root)
 		sb = blocks_reg(sendbuf, sendcount, sendtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_scatter(&sb, false, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = scatter_core(&sb, recvbuf, recvcount, recvtype, root, c, TAG_SCATTER);
 	return coll_fail(comm, rc, fn);
 }
@@ -805,6 +828,9 @@ int MPI_Scatterv(const void *sendbuf, const int sendcounts[],
 		return rc;
 	if (at_root)
 		sb = blocks_v(sendbuf, sendcounts, displs, sendtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_scatter(&sb, true, recvbuf, recvcount, recvtype, root, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = scatter_core(&sb, recvbuf, recvcount, recvtype, root, c, TAG_SCATTERV);
 	return coll_fail(comm, rc, fn);
 }
@@ -830,6 +856,9 @@ int MPI_Allgather(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_allgather(sendbuf, sendcount, sendtype, &rb, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = sendbuf == MPI_IN_PLACE ? MPI_SUCCESS
 		: local_copy(sendbuf, sendcount, sendtype, blk_addr(&rb, c->rank),
 			     recvcount, recvtype);
@@ -863,6 +892,9 @@ int MPI_Allgatherv(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, displs, recvtype);
+	if (shm_coll_on(c) &&
+	    (rc = shm_allgather(sendbuf, sendcount, sendtype, &rb, c)) != SHM_NONE)
+		return coll_fail(comm, rc, fn);
 	rc = sendbuf == MPI_IN_PLACE ? MPI_SUCCESS
 		: local_copy(sendbuf, sendcount, sendtype, blk_addr(&rb, c->rank),
 			     recvcounts[c->rank], recvtype);
@@ -892,6 +924,12 @@ int MPI_Alltoall(const void *sendbuf, int sendcount, MPI_Datatype sendtype,
 	    (rc = check_side(c, fn, "receive ", recvbuf, recvcount, recvtype, false)))
 		return rc;
 	rb = blocks_reg(recvbuf, recvcount, recvtype);
+	if (shm_coll_on(c)) {
+		sb = sendbuf == MPI_IN_PLACE ? rb : blocks_reg(sendbuf, sendcount, sendtype);
+		rc = shm_alltoall(sendbuf == MPI_IN_PLACE ? NULL : &sb, &rb, c);
+		if (rc != SHM_NONE)
+			return coll_fail(comm, rc, fn);
+	}
 	if (sendbuf == MPI_IN_PLACE) {
 		rc = alltoall_inplace(&rb, c, TAG_ALLTOALL);
 	} else {
@@ -927,6 +965,12 @@ int MPI_Alltoallv(const void *sendbuf, const int sendcounts[],
 	    (rc = check_side(c, fn, "receive ", recvbuf, any, recvtype, false)))
 		return rc;
 	rb = blocks_v(recvbuf, recvcounts, rdispls, recvtype);
+	if (shm_coll_on(c)) {
+		sb = sendbuf == MPI_IN_PLACE ? rb : blocks_v(sendbuf, sendcounts, sdispls, sendtype);
+		rc = shm_alltoall(sendbuf == MPI_IN_PLACE ? NULL : &sb, &rb, c);
+		if (rc != SHM_NONE)
+			return coll_fail(comm, rc, fn);
+	}
 	if (in_place) {
 		rc = alltoall_inplace(&rb, c, TAG_ALLTOALLV);
 	} else {
@@ -956,6 +1000,12 @@ int MPI_Alltoallw(const void *sendbuf, const int sendcounts[],
 	    (rc = check_w_side(c, fn, "receive ", recvbuf, recvcounts, rdispls, recvtypes)))
 		return rc;
 	rb = blocks_w(recvbuf, recvcounts, rdispls, recvtypes);
+	if (shm_coll_on(c)) {
+		sb = sendbuf == MPI_IN_PLACE ? rb : blocks_w(sendbuf, sendcounts, sdispls, sendtypes);
+		rc = shm_alltoall(sendbuf == MPI_IN_PLACE ? NULL : &sb, &rb, c);
+		if (rc != SHM_NONE)
+			return coll_fail(comm, rc, fn);
+	}
 	if (sendbuf == MPI_IN_PLACE) {
 		rc = alltoall_inplace(&rb, c, TAG_ALLTOALLW);
 	} else {

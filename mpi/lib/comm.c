@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "impl.h"
+#include "coll_shm.h"
 
 static struct comm world_c, self_c;
 static bool world_ok;           /* comm_init_world has run */
@@ -177,6 +178,7 @@ void comm_release(struct comm *c)
 {
 	if (--c->refs > 0 || c == &world_c || c == &self_c)
 		return;
+	shm_coll_free(c);
 	free(c->world);
 	free(c->dims);
 	free(c->periods);

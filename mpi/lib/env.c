@@ -9,6 +9,7 @@
 #include <sys/auxv.h>
 #include "impl.h"
 #include "thread.h"
+#include "coll_shm.h"
 
 const struct toro_svc *toro;
 int mpi_state;
@@ -49,6 +50,7 @@ static int init(int *argc, char ***argv, int required, const char *func)
 	}
 	thread_level = mt_init(required);
 	comm_init_world(toro->rank, toro->nranks);
+	shm_coll_init();
 	info_env_fill(argc ? *argc : 0, argv ? *argv : NULL);
 	mpi_state = 1;
 	int rc = p2p_init();

@@ -13,6 +13,8 @@
  *               dtype_pack.c Pack/Unpack/external32, dtype_query.c queries)
  *   op.c        reduction operations
  *   coll.c      blocking collectives (coll.h: its helpers that nbc_*.c share)
+ *   coll_shm.c, coll_shm_move.c, coll_shm_red.c  the blocking collectives
+ *               through the single address space (coll_shm.h)
  *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)
  *   nbc_build.c, nbc_coll.c, nbc_all.c  the nonblocking collectives
  *   comm_idup.c MPI_Comm_idup
@@ -91,6 +93,7 @@ struct comm {
 	MPI_Group rgroup;
 	struct comm *local;
 	unsigned nbc_seq;      /* nonblocking collectives started (nbc.h) */
+	struct shm_coll *shm;  /* shared-memory collectives' state (coll_shm.c) */
 	int refs;              /* whoever keeps a struct comm * beyond a call
 				  (a request) takes one and comm_release()s it;
 				  MPI_Comm_free drops the handle's */

@@ -77,6 +77,24 @@ void mt_resume(int held)
 	}
 }
 
+/* p2p_progress for a thread that waits with the lock let go (inside a
+ * wait_until cond, coll_shm.c): straight when no other thread can be in
+ * the library, else only if the lock is free (taken around the call);
+ * when another thread holds it, that thread makes the progress. */
+void mt_progress(void)
+{
+	if (depth || *toro_mt_threads <= 1) {
+		p2p_progress();
+		return;
+	}
+	if (__atomic_exchange_n(&rank_lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	depth = 1;
+	p2p_progress();
+	depth = 0;
+	lock_release();
+}
+
 /* MPI_Init_thread: the level granted (12.4.3: the one asked for; Toro
  * has all four), and the thread that is "main" (12.4.2). */
 int mt_init(int required)

@@ -1,8 +1,12 @@
 /* MPI_THREAD_MULTIPLE (issue 15): several threads of each rank send and
  * receive at once, with distinct tags (order and contents per thread),
  * with MPI_ANY_SOURCE/MPI_ANY_TAG (every message arrives exactly once),
- * and with messages large enough for the rendezvous path. Under Toro
- * the threads share the rank's core(s) (toro-run --threads-per-rank). */
+ * and with messages large enough for the rendezvous path; and blocking
+ * collectives at once, each thread on its own communicator, crossing
+ * point-to-point traffic of the other threads (Toro runs them through
+ * shared memory and must let the other threads in while one waits).
+ * Under Toro the threads share the rank's core(s) (toro-run
+ * --threads-per-rank). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,7 +18,7 @@
 #define BIG 65536   /* bytes: past any eager limit */
 #define NBIG 8
 
-static MPI_Comm tag_comm, any_comm, big_comm;
+static MPI_Comm tag_comm, any_comm, big_comm, coll_comm[NT];
 static int right, left;
 static int thread_fails[NT];
 static int got[NT][K];              /* wildcard test: message (sender thread, i) seen */
@@ -83,6 +87,37 @@ static void *big(void *arg)
     return NULL;
 }
 
+/* Even threads: collectives on their own communicator (small data and
+ * past a slot's 2 KiB); odd threads: the tagged exchange meanwhile. */
+#define NC 1000
+static void *collectives(void *arg)
+{
+    int t = (int)(intptr_t)arg;
+    if (t % 2)
+        return tagged(arg);
+    int *a = malloc(NC * sizeof *a), *b = malloc(NC * sizeof *b);
+    MPI_Comm c = coll_comm[t];
+    for (int i = 0; i < 60; i++) {
+        int x = wrank + i, sum = -1, root = i % wsize, v = wrank == root ? i * 5 + t : -1;
+        TCHECK(t, MPI_Allreduce(&x, &sum, 1, MPI_INT, MPI_SUM, c) == MPI_SUCCESS);
+        TCHECK(t, sum == wsize * (wsize - 1) / 2 + wsize * i);
+        TCHECK(t, MPI_Bcast(&v, 1, MPI_INT, root, c) == MPI_SUCCESS);
+        TCHECK(t, v == i * 5 + t);
+        for (int j = 0; j < NC; j++)
+            a[j] = wrank * j + t;
+        TCHECK(t, MPI_Allreduce(a, b, NC, MPI_INT, MPI_MAX, c) == MPI_SUCCESS);
+        int bad = 0;
+        for (int j = 0; j < NC; j++)
+            bad += b[j] != (wsize - 1) * j + t;
+        TCHECK(t, bad == 0);
+        if (i % 10 == 0)
+            TCHECK(t, MPI_Barrier(c) == MPI_SUCCESS);
+    }
+    free(a);
+    free(b);
+    return NULL;
+}
+
 static void run_threads(const char *name, void *(*fn)(void *))
 {
     pthread_t th[NT];
@@ -109,6 +144,8 @@ int main(int argc, char **argv)
     MPI_Comm_dup(MPI_COMM_WORLD, &tag_comm);
     MPI_Comm_dup(MPI_COMM_WORLD, &any_comm);
     MPI_Comm_dup(MPI_COMM_WORLD, &big_comm);
+    for (int t = 0; t < NT; t++)
+        MPI_Comm_dup(MPI_COMM_WORLD, &coll_comm[t]);
 
     begin("init_thread_multiple");
     CHECKF(provided == MPI_THREAD_MULTIPLE, "provided %d", provided);
@@ -130,6 +167,11 @@ int main(int argc, char **argv)
 
     run_threads("threads_rendezvous", big);
     end();
+
+    run_threads("threads_collectives", collectives);
+    end();
+    for (int t = 0; t < NT; t++)
+        MPI_Comm_free(&coll_comm[t]);
 
     MPI_Comm_free(&tag_comm);
     MPI_Comm_free(&any_comm);
