@@ -147,6 +147,8 @@ WIDE_16 = ["p2p_basic", "p2p_nonblocking", "p2p_order", "p2p_flood", "coll_test"
 @pytest.mark.parametrize("n", [8, 16])
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_mpi_program_toro_wide(toro_build, name, n):
+    if name in ("nbc_basic", "nbc_overlap"):
+        pytest.skip(f"{name} is written for 1-4 ranks (it says so and exits 1 above)")
     if n == 16 and name not in WIDE_16:
         pytest.skip("16 ranks: only the point-to-point, collective and RMA stress programs (time)")
     check_passed(name, run_toro(n, toro_build(name), timeout=300))

@@ -6,8 +6,9 @@
  * Files and what they own:
  *   env.c       Init/Finalize/Abort/Wtime/..., the service table, init state
  *   errors.c    error classes and strings, error handlers, mpi_err()
- *   p2p.c       requests, matching, eager and rendezvous protocols, all
- *               point-to-point calls, and the coll_* helpers below
+ *   p2p.c       the point-to-point calls and the coll_* helpers below;
+ *               request.c, match.c, bsend.c the rest of point to point
+ *               (p2p.h: their own interface)
  *   datatype.c  datatype handles, builtins, commit/free (datatype.h: the
  *               representation; dtype_build.c, dtype_array.c constructors,
  *               dtype_pack.c Pack/Unpack/external32, dtype_query.c queries)

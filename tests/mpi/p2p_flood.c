@@ -1,10 +1,12 @@
 /* Floods: more messages than a VirtIOBus ring holds, sent before any
  * receive is posted, so senders queue behind full rings and receivers
  * keep long unexpected queues; then received in an order unlike the
- * sending one. Also many receives posted before any message, matched by
- * tag across communicators. */
+ * sending one. Many receives posted before any message, matched by tag
+ * across communicators. Many senders flooding one receiver that takes
+ * MPI_ANY_SOURCE: every sender is served (back-pressure, fairness). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "harness.h"
 
 #define PER_PEER 600      /* small messages to each rank: far more than a ring's slots */
@@ -91,6 +93,55 @@ static void test_posted_two_comms(void)
     end();
 }
 
+/* ANY_SOURCE fairness: rank 1 fills its ring to rank 0 (1000 Isends:
+ * more than a ring holds) and then tells ranks 2.., which each send rank
+ * 0 one message, stamped with the time. Rank 0 starts receiving with
+ * MPI_ANY_SOURCE only after a pause: a message stamped before it began
+ * must not wait behind more than a bounded part of rank 1's flood (Toro
+ * reads at most 64 messages of one sender per pass, from a rotating
+ * start; reading a ring until it is empty would put 256 first). */
+static void test_any_source_fairness(void)
+{
+    begin("any_source_fairness");
+    enum { FLOOD = 1000, BOUND = 128 };
+    int early = wsize > 2 ? wsize - 2 : 0, x = 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (wrank >= 2) {
+        MPI_Recv(&x, 1, MPI_INT, 1, 56, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+        double v[2] = {wrank, MPI_Wtime()};
+        MPI_Send(v, 2, MPI_DOUBLE, 0, 55, MPI_COMM_WORLD);
+    } else if (wrank == 1) {
+        double (*v)[2] = malloc(FLOOD * sizeof *v);
+        MPI_Request *rs = malloc(FLOOD * sizeof *rs);
+        for (int i = 0; i < FLOOD; i++) {
+            v[i][0] = 1, v[i][1] = i;
+            MPI_Isend(v[i], 2, MPI_DOUBLE, 0, 55, MPI_COMM_WORLD, &rs[i]);
+        }
+        for (int p = 2; p < wsize; p++)
+            MPI_Send(&x, 1, MPI_INT, p, 56, MPI_COMM_WORLD);
+        MPI_Waitall(FLOOD, rs, MPI_STATUSES_IGNORE);
+        free(v), free(rs);
+    } else if (wsize > 1) {
+        int next = 0;
+        usleep(300000);
+        double start = MPI_Wtime();
+        for (int m = 0; m < FLOOD + early; m++) {
+            double in[2];
+            MPI_Status st;
+            MPI_Recv(in, 2, MPI_DOUBLE, MPI_ANY_SOURCE, 55, MPI_COMM_WORLD, &st);
+            if (st.MPI_SOURCE == 1) {
+                CHECKF(in[0] == 1 && in[1] == next, "flood message %d holds %g", next, in[1]);
+                next++;
+            } else {
+                CHECKF(st.MPI_SOURCE >= 2 && in[0] == st.MPI_SOURCE, "message %d from %d", m, st.MPI_SOURCE);
+                CHECKF(in[1] > start || m < early + BOUND,
+                       "rank %d's message, sent before the receives began, came %d-th", st.MPI_SOURCE, m);
+            }
+        }
+    }
+    end();
+}
+
 int main(int argc, char **argv)
 {
     MPI_Init(&argc, &argv);
@@ -99,5 +150,6 @@ int main(int argc, char **argv)
     test_unexpected_flood();
     test_blocking_flood();
     test_posted_two_comms();
+    test_any_source_fairness();
     return finish("p2p_flood");
 }

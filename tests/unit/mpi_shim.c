@@ -51,14 +51,6 @@ int op_check(MPI_Op op, MPI_Datatype dt)
 	return MPI_SUCCESS;
 }
 
-void status_set(MPI_Status *st, int source, int tag, int error, int64_t bytes, bool cancelled)
-{
-	st->MPI_SOURCE = source;
-	st->MPI_TAG = tag;
-	(void)error;
-	st->count_lo = (int)(bytes & 0xffffffff);
-	st->count_hi_and_cancelled = (int)(((bytes >> 32) << 1) | (cancelled ? 1 : 0));
-}
 
 int64_t status_bytes(const MPI_Status *st)
 {
