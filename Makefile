@@ -30,6 +30,13 @@ all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
 
+# Code off the message path (files, sockets, loading, boot, parsing) is
+# built for size: it keeps the images small (README "Image size").
+KERNEL_COLD := kernel/acpi.c kernel/boot.c kernel/loader.c kernel/path.c kernel/file.c kernel/poll.c \
+               kernel/epoll.c kernel/socket.c kernel/console_file.c kernel/lib.c kernel/panic.c \
+               virtio/fs.c virtio/fsops.c virtio/vsock.c virtio/vsock_dev.c virtio/socket.c virtio/mmio.c
+$(patsubst %.c,$(BUILD)/%.o,$(KERNEL_COLD)): KCFLAGS += -Os
+
 $(BUILD)/kernel/%.o: kernel/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(KCFLAGS) -c $< -o $@
