@@ -13,7 +13,10 @@
  *               representation; dtype_build.c, dtype_array.c constructors,
  *               dtype_pack.c Pack/Unpack/external32, dtype_query.c queries)
  *   op.c        reduction operations
- *   coll.c      blocking collectives (coll.h: its helpers that nbc_*.c share)
+ *   coll.c      the blocking collectives: argument checks, then shared
+ *               memory or the algorithms of coll_alg.c; coll_buf.c local
+ *               copies, temporary buffers, block layouts (coll.h: the
+ *               interface between these, nbc_*.c and coll_shm*.c)
  *   coll_shm.c, coll_shm_move.c, coll_shm_red.c  the blocking collectives
  *               through the single address space (coll_shm.h)
  *   nbc.c       the schedule engine of nonblocking collectives (nbc.h)

@@ -1,6 +1,6 @@
 /* The schedules that the nonblocking collectives are made of (nbc.h).
- * They follow the algorithms of the blocking forms (coll.c) with the same
- * rank-order rules for non-commutative ops; where coll.c swaps two
+ * They follow the algorithms of the blocking forms (coll_alg.c) with the same
+ * rank-order rules for non-commutative ops; where coll_alg.c swaps two
  * buffers after a fold, the swap happens here while building, since the
  * schedule only records which buffer each step uses. */
 #include "coll.h"
@@ -23,7 +23,7 @@ void nbc_bcast(struct nbc_sched *s, void *buf, int count, MPI_Datatype dt, int r
 	nbc_round(s);
 }
 
-/* Binomial tree as reduce_core in coll.c: rooted at root for a
+/* Binomial tree as reduce_core in coll_alg.c: rooted at root for a
  * commutative op, else at rank 0 over plain ranks (a child's ranks follow
  * its parent's, so acc := acc op child keeps rank order), rank 0 then
  * passing the result to root. All children's receives go in one round. */
@@ -152,7 +152,7 @@ void nbc_alltoall(struct nbc_sched *s, const struct blocks *sb, const struct blo
 	nbc_round(s);
 }
 
-/* Recursive doubling in rank order as scan_core in coll.c: after the round
+/* Recursive doubling in rank order as scan_core in coll_alg.c: after the round
  * with mask m, part holds the reduction over this rank's aligned group of
  * 2m ranks, rbuf the one up to (or, ex, before) this rank. */
 void nbc_scan(struct nbc_sched *s, const void *mine, void *rbuf, int count, MPI_Datatype dt,
