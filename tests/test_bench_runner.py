@@ -31,7 +31,8 @@ def load(name):
     return mod
 
 
-tb = load("toro-bench")
+sys.path.insert(0, SCRIPTS)  # scripts/torobench/, the package scripts/toro-bench runs
+from torobench import config, osu, pinning, plots, runner  # noqa: E402
 lv = load("toro-linuxvm")
 
 
@@ -84,7 +85,7 @@ BARRIER_F = """# OSU MPI Barrier Latency Test (Toro bench)
 
 
 def test_osu_latency_format():
-    fields, rows = tb.parse_osu(LATENCY)
+    fields, rows = osu.parse_osu(LATENCY)
     assert fields == ["size", "avg_us"]
     assert [r["size"] for r in rows] == [0, 1, 8, 1048576]
     assert rows[2]["avg_us"] == pytest.approx(0.45)
@@ -92,24 +93,24 @@ def test_osu_latency_format():
 
 
 def test_osu_bandwidth_formats():
-    fields, rows = tb.parse_osu(BW)
+    fields, rows = osu.parse_osu(BW)
     assert fields == ["size", "mbs"] and rows[1] == {"size": 1048576, "mbs": pytest.approx(11980.25)}
-    fields, rows = tb.parse_osu(BIBW)
+    fields, rows = osu.parse_osu(BIBW)
     assert fields == ["size", "mbs"] and rows[0]["mbs"] == 20000.0
 
 
 def test_osu_collective_with_f_and_without():
-    fields, rows = tb.parse_osu(COLL_F)
+    fields, rows = osu.parse_osu(COLL_F)
     assert fields == ["size", "avg_us", "min_us", "max_us", "iterations"]
     assert rows[1] == {"size": 8, "avg_us": 17.9, "min_us": 16.1, "max_us": 19.7, "iterations": 50}
-    fields, rows = tb.parse_osu(COLL)
+    fields, rows = osu.parse_osu(COLL)
     assert fields == ["size", "avg_us"] and len(rows) == 2
 
 
 def test_osu_barrier_has_no_size():
-    fields, rows = tb.parse_osu(BARRIER)
+    fields, rows = osu.parse_osu(BARRIER)
     assert fields == ["avg_us"] and rows == [{"avg_us": 4.7}]
-    fields, rows = tb.parse_osu(BARRIER_F)
+    fields, rows = osu.parse_osu(BARRIER_F)
     assert fields == ["avg_us", "min_us", "max_us", "iterations"]
     assert rows[0]["iterations"] == 100 and rows[0]["max_us"] == 5.06
 
@@ -126,28 +127,28 @@ def test_osu_barrier_has_no_size():
     ("# Size  Latency (us)\n8 1.0\n# Size  Latency (us)\n16 2.0\n", "line 3: a second table header"),
 ])
 def test_osu_malformed_input_is_a_clear_error(text, message):
-    with pytest.raises(tb.OSUParseError) as e:
-        tb.parse_osu(text)
+    with pytest.raises(osu.OSUParseError) as e:
+        osu.parse_osu(text)
     assert message in str(e.value)
 
 
 def test_floor_lines():
-    assert tb.parse_floor("toro: something\nbounce_half_rtt_ns 812.5\n", "bounce_half_rtt_ns") == 812.5
-    assert tb.parse_floor("memcpy_bw_mbs 9100\n", "memcpy_bw_mbs") == 9100.0
-    with pytest.raises(tb.OSUParseError, match="no 'memcpy_bw_mbs <number>' line"):
-        tb.parse_floor("memcpy_bw_mbs fast\n", "memcpy_bw_mbs")
+    assert osu.parse_floor("toro: something\nbounce_half_rtt_ns 812.5\n", "bounce_half_rtt_ns") == 812.5
+    assert osu.parse_floor("memcpy_bw_mbs 9100\n", "memcpy_bw_mbs") == 9100.0
+    with pytest.raises(osu.OSUParseError, match="no 'memcpy_bw_mbs <number>' line"):
+        osu.parse_floor("memcpy_bw_mbs fast\n", "memcpy_bw_mbs")
 
 
 # ------------------------------------------------------------ CSV, plots, ratios
 
 def bench_rows(bench, text, system, ranks, rep=1, accel="tcg"):
-    return tb.osu_csv_rows(bench, system, accel, ranks, ranks > 2, rep, tb.parse_osu(text)[1])
+    return osu.osu_csv_rows(bench, system, accel, ranks, ranks > 2, rep, osu.parse_osu(text)[1])
 
 
 def test_csv_schema_and_rows(tmp_path):
     rows = bench_rows("osu_allreduce", COLL_F, "toro", 4) + bench_rows("osu_allreduce", BARRIER_F, "host", 2)
     path = tmp_path / "osu_allreduce.csv"
-    tb.write_csv(str(path), rows, tb.BENCH_FIELDS)
+    osu.write_csv(str(path), rows, config.BENCH_FIELDS)
     with open(path, newline="") as f:
         back = list(csv.reader(f))
     assert back[0] == ["benchmark", "system", "accelerator", "ranks", "oversubscribed", "rep",
@@ -169,38 +170,38 @@ def make_fixture_results(out):
         lat += bench_rows("osu_latency", lat_text([(0, 4 * k), (8, 4 * k), (1048576, 400 * k)]), "toro", 2, rep)
         lat += bench_rows("osu_latency", lat_text([(0, 2 * k), (8, 2 * k), (1048576, 2000 * k)]), "linuxvm", 2, rep)
         lat += bench_rows("osu_latency", lat_text([(0, 1 * k), (8, 1 * k), (1048576, 100 * k)]), "host", 2, rep, "native")
-    tb.write_csv(os.path.join(out, "osu_latency.csv"), lat, tb.BENCH_FIELDS)
+    osu.write_csv(os.path.join(out, "osu_latency.csv"), lat, config.BENCH_FIELDS)
     bw = []
     for system, v in (("toro", 1600), ("linuxvm", 400), ("host", 12000)):
         bw += bench_rows("osu_bw", f"# Size Bandwidth (MB/s)\n1 1.0\n1048576 {v}\n", system, 2)
-    tb.write_csv(os.path.join(out, "osu_bw.csv"), bw, tb.BENCH_FIELDS)
+    osu.write_csv(os.path.join(out, "osu_bw.csv"), bw, config.BENCH_FIELDS)
     coll = []
     for ranks in (2, 4):
         for system, v in (("toro", 20 * ranks), ("linuxvm", 100 * ranks), ("host", 5 * ranks)):
             coll += bench_rows("osu_allreduce", "# Size  Avg Latency(us)  Min Latency(us)  Max Latency(us)  Iterations\n"
                                f"4 {v} {v} {v} 10\n8 {v} {v} {v} 10\n", system, ranks)
-    tb.write_csv(os.path.join(out, "osu_allreduce.csv"), coll, tb.BENCH_FIELDS)
+    osu.write_csv(os.path.join(out, "osu_allreduce.csv"), coll, config.BENCH_FIELDS)
     bar = []
     for ranks in (2, 4):
         for system in ("toro", "linuxvm", "host"):
             bar += bench_rows("osu_barrier", BARRIER_F, system, ranks)
-    tb.write_csv(os.path.join(out, "osu_barrier.csv"), bar, tb.BENCH_FIELDS)
-    tb.write_csv(os.path.join(out, "floors.csv"), [
+    osu.write_csv(os.path.join(out, "osu_barrier.csv"), bar, config.BENCH_FIELDS)
+    osu.write_csv(os.path.join(out, "floors.csv"), [
         dict(floor="bounce", system="toro", accelerator="tcg", ranks=2, rep=1, value=800, unit="ns"),
         dict(floor="memcpy_bw", system="toro", accelerator="tcg", ranks=1, rep=1, value=9000, unit="MB/s")],
-        tb.FLOOR_FIELDS)
+        config.FLOOR_FIELDS)
     boot = []
     for rep in (1, 2, 3):
         boot += [dict(system="empty_pvh", accelerator="tcg", program="empty", ranks=1, rep=rep, first_line_s="", exit_s=0.12),
                  dict(system="toro", accelerator="tcg", program="hello", ranks=1, rep=rep, first_line_s=0.18, exit_s=0.2 * rep),
                  dict(system="linuxvm", accelerator="tcg", program="hello", ranks=1, rep=rep, first_line_s=3.3, exit_s=4.0),
                  dict(system="host", accelerator="native", program="hello", ranks=1, rep=rep, first_line_s=0.004, exit_s=0.005)]
-    tb.write_csv(os.path.join(out, "boot.csv"), boot, tb.BOOT_FIELDS)
-    tb.write_csv(os.path.join(out, "size.csv"), [
+    osu.write_csv(os.path.join(out, "boot.csv"), boot, config.BOOT_FIELDS)
+    osu.write_csv(os.path.join(out, "size.csv"), [
         dict(system="toro", item="hello image, stripped", bytes=150000),
-        dict(system="linuxvm", item="kernel (vmlinuz)", bytes=14000000)], tb.SIZE_FIELDS)
-    tb.write_csv(os.path.join(out, "mem.csv"), [
-        dict(system="toro", accelerator="tcg", program="hello", ranks=4, min_mem_mib=8)], tb.MEM_FIELDS)
+        dict(system="linuxvm", item="kernel (vmlinuz)", bytes=14000000)], config.SIZE_FIELDS)
+    osu.write_csv(os.path.join(out, "mem.csv"), [
+        dict(system="toro", accelerator="tcg", program="hello", ranks=4, min_mem_mib=8)], config.MEM_FIELDS)
 
 
 def is_png(path):
@@ -212,7 +213,7 @@ def test_plots_are_written(tmp_path):
     pytest.importorskip("matplotlib", reason="python3-matplotlib is not installed (scripts/toro-setup installs it)")
     out = str(tmp_path)
     make_fixture_results(out)
-    written = tb.make_plots(out)
+    written = plots.make_plots(out)
     names = sorted(os.path.basename(p) for p in written)
     assert names == ["boot.png", "osu_allreduce.png", "osu_barrier.png", "osu_bw.png", "osu_latency.png", "size.png"]
     for p in written:
@@ -222,13 +223,13 @@ def test_plots_are_written(tmp_path):
 def test_medians_and_ratio_table(tmp_path):
     out = str(tmp_path)
     make_fixture_results(out)
-    lines = {l[0]: l for l in tb.headline(out)}
+    lines = {l[0]: l for l in plots.headline(out)}
     what, unit, better, t, l, h = lines["latency, 8 B, 2 ranks"]
     assert (unit, better, t, l, h) == ("us", "lower", 4.0, 2.0, 1.0)  # medians of 3 repetitions
     assert lines["bandwidth, 1 MiB, 2 ranks"][3:] == (1600.0, 400.0, 12000.0)
     assert lines["allreduce, 8 B, 4 ranks"][3:] == (80.0, 400.0, 20.0)
     assert lines["boot to exit, hello, 1 rank"][3:] == (0.4, 4.0, 0.005)
-    table = tb.ratio_table(list(lines.values()))
+    table = plots.ratio_table(list(lines.values()))
     row = next(r for r in table.splitlines() if r.startswith("| latency, 8 B"))
     assert row == "| latency, 8 B, 2 ranks (us) | lower | 4 | 2 | 1 | 2 | 4 |"
     row = next(r for r in table.splitlines() if r.startswith("| bandwidth, 1 MiB"))
@@ -238,7 +239,7 @@ def test_medians_and_ratio_table(tmp_path):
 def test_summary_names_failures(tmp_path):
     out = str(tmp_path)
     make_fixture_results(out)
-    tb.write_summary(out, ["osu_bcast linuxvm n=4: status 125"], ["a note"], "quick")
+    plots.write_summary(out, ["osu_bcast linuxvm n=4: status 125"], ["a note"], "quick")
     text = open(os.path.join(out, "summary.md")).read()
     assert "| allreduce, 8 B, 4 ranks (us) | lower | 80 | 400 | 20 | 0.2 | 4 |" in text
     assert "- osu_bcast linuxvm n=4: status 125" in text
@@ -260,10 +261,10 @@ def test_bisection_finds_the_smallest():
     def ok(n):
         tried.append(n)
         return n >= 37
-    assert tb.bisect_min(ok, 2, 1024) == 37
+    assert runner.bisect_min(ok, 2, 1024) == 37
     assert len(tried) <= 12
-    assert tb.bisect_min(lambda n: True, 2, 1024) == 2
-    assert tb.bisect_min(lambda n: False, 2, 1024) is None
+    assert runner.bisect_min(lambda n: True, 2, 1024) == 2
+    assert runner.bisect_min(lambda n: False, 2, 1024) is None
 
 
 def test_host_run_end_to_end(tmp_path):
@@ -285,12 +286,12 @@ def test_host_run_end_to_end(tmp_path):
 def test_mt_benchmarks_run_unbound_with_threads_per_rank():
     line = ["mpirun", "--allow-run-as-root", "--mca", "btl", "self,vader", "-np", "2", "--bind-to", "core",
             "/bench/osu_latency_mt", "-t", "2:2"]
-    assert tb.unbind(line) == ["mpirun", "--allow-run-as-root", "--mca", "btl", "self,vader", "--bind-to", "none",
+    assert pinning.unbind(line) == ["mpirun", "--allow-run-as-root", "--mca", "btl", "self,vader", "--bind-to", "none",
                                "-np", "2", "/bench/osu_latency_mt", "-t", "2:2"]
     over = ["mpirun", "-np", "4", "--oversubscribe", "--bind-to", "core:overload-allowed", "x"]
-    assert tb.unbind(over) == ["mpirun", "--bind-to", "none", "-np", "4", "--oversubscribe", "x"]
-    assert "osu_latency_mt" in tb.P2P and tb.MT["osu_latency_mt"] == 2
-    for mode in tb.MODES.values():   # as many threads as each rank has cores
+    assert pinning.unbind(over) == ["mpirun", "--bind-to", "none", "-np", "4", "--oversubscribe", "x"]
+    assert "osu_latency_mt" in config.P2P and config.MT["osu_latency_mt"] == 2
+    for mode in config.MODES.values():   # as many threads as each rank has cores
         args = mode["args"]["osu_latency_mt"]
         assert args[args.index("-t") + 1] == "2:2"
 
@@ -325,15 +326,15 @@ def test_failures_are_recorded_and_named(tmp_path):
 def test_vcpu_threads_are_found_and_pinned():
     if not shutil.which("qemu-system-x86_64"):
         pytest.skip("QEMU is not installed")
-    cores = tb.host_cores()
+    cores = pinning.host_cores()
     assert cores and set(cores) <= os.sched_getaffinity(0)
     q = subprocess.Popen(["qemu-system-x86_64", "-M", "microvm", "-smp", "2", "-m", "16M", "-nodefaults",
                           "-display", "none", "-S", "-accel", "tcg,thread=multi", "-name", "t,debug-threads=on"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        msg = tb.pin_qemu(q.pid, 2, cores, timeout=20)
+        msg = pinning.pin_qemu(q.pid, 2, cores, timeout=20)
         assert msg.startswith("pinned"), msg
-        th = tb.vcpu_threads(q.pid)
+        th = pinning.vcpu_threads(q.pid)
         assert sorted(th) == [0, 1]
         for n, tid in th.items():
             assert os.sched_getaffinity(tid) == {cores[n % len(cores)]}
