@@ -117,8 +117,16 @@ $(BUILD)/unit/datatype_test: $(UNIT_DT_SRC) $(wildcard mpi/lib/*.h) mpi/include/
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) $(UNIT_DT_SRC) -o $@
 
-unit-mpi: $(BUILD)/unit/datatype_test
+# Matching and the protocols (mpi/lib/match.c) on an in-process bus
+# (tests/unit/match_shim.c); tests/test_unit_mpi.py also builds mutants.
+UNIT_MATCH_SRC := mpi/lib/match.c tests/unit/match_shim.c tests/unit/match_test.c
+$(BUILD)/unit/match_test: $(UNIT_MATCH_SRC) $(wildcard mpi/lib/*.h) mpi/svc.h mpi/include/mpi.h tests/unit/match_shim.h
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $(UNIT_MATCH_SRC) -o $@
+
+unit-mpi: $(BUILD)/unit/datatype_test $(BUILD)/unit/match_test
 	$(BUILD)/unit/datatype_test
+	$(BUILD)/unit/match_test
 
 # Host unit tests of the kernel with AddressSanitizer and UBSan: the
 # virtqueue (virtio/virtqueue.c) on tests/unit/kshim.c in place of the
