@@ -34,7 +34,7 @@ kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
 # built for size: it keeps the images small (README "Image size").
 KERNEL_COLD := kernel/acpi.c kernel/boot.c kernel/loader.c kernel/path.c kernel/file.c kernel/poll.c \
                kernel/epoll.c kernel/socket.c kernel/console_file.c kernel/lib.c kernel/panic.c \
-               virtio/fs.c virtio/fsops.c virtio/vsock.c virtio/vsock_dev.c virtio/socket.c virtio/mmio.c
+               virtio/fs.c virtio/fuse_msg.c virtio/fsops.c virtio/vsock.c virtio/vsock_dev.c virtio/socket.c virtio/mmio.c
 $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_COLD)): KCFLAGS += -Os
 
 $(BUILD)/kernel/%.o: kernel/%.c
