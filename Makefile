@@ -25,7 +25,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps unit-mpi unit-kernel fuzz
+.PHONY: all kernel test run clean deps unit-mpi unit-kernel unit-fuse fuzz
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -136,8 +136,24 @@ $(BUILD)/unit/virtqueue_test: virtio/virtqueue.c tests/unit/virtqueue_test.c $(K
 $(BUILD)/unit/mut/%: $(BUILD)/unit/mut/%.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
 	$(CC) $(KUNIT_CFLAGS) -Wno-unused-function $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
 
-unit-kernel: $(BUILD)/unit/virtqueue_test
+unit-kernel: $(BUILD)/unit/virtqueue_test $(BUILD)/unit/fuse_test
 	$(BUILD)/unit/virtqueue_test
+	$(BUILD)/unit/fuse_test
+
+# The FUSE messages of the virtio-fs client (virtio/fuse_msg.c) through
+# the fake transport of tests/unit/fuse_test.c; tests/test_unit_fuse.py
+# runs it and its mutants (build/unit/mutfuse/NAME.c).
+FUNIT_DEPS := tests/unit/fuse_test.c virtio/fuse_msg.h virtio/fuse.h virtio/fs.h kernel/types.h kernel/errno.h
+
+$(BUILD)/unit/fuse_test: virtio/fuse_msg.c $(FUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) $< tests/unit/fuse_test.c -o $@
+
+$(BUILD)/unit/mutfuse/%: $(BUILD)/unit/mutfuse/%.c $(FUNIT_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -Ivirtio $< tests/unit/fuse_test.c -o $@
+
+unit-fuse: $(BUILD)/unit/fuse_test
+	$(BUILD)/unit/fuse_test
 
 deps:
 	@scripts/toro-setup
