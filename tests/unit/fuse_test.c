@@ -237,7 +237,8 @@ static void expect_malformed(void (*make)(void))
 	PASS();
 }
 
-static void short_reply(void) { canned(0, NULL, 0, 0), reply_len = 12; }
+/* 12 bytes, len 12, the low half of the unique: only the length tells */
+static void short_reply(void) { canned(0, NULL, 0, 12), reply_len = 12; }
 static void len_beyond(void) { uint8_t b[104] = {0}; canned(0, b, 104, 4096); }
 static void len_short(void) { uint8_t b[104] = {0}; canned(0, b, 104, 16); }
 static void positive_error(void) { canned(5, NULL, 0, 0); }
