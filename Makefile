@@ -136,9 +136,10 @@ $(BUILD)/unit/virtqueue_test: virtio/virtqueue.c tests/unit/virtqueue_test.c $(K
 $(BUILD)/unit/mut/%: $(BUILD)/unit/mut/%.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
 	$(CC) $(KUNIT_CFLAGS) -Wno-unused-function $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
 
-unit-kernel: $(BUILD)/unit/virtqueue_test $(BUILD)/unit/fuse_test
+unit-kernel: $(BUILD)/unit/virtqueue_test $(BUILD)/unit/fuse_test $(BUILD)/unit/fsops_test
 	$(BUILD)/unit/virtqueue_test
 	$(BUILD)/unit/fuse_test
+	$(BUILD)/unit/fsops_test
 
 # The FUSE messages of the virtio-fs client (virtio/fuse_msg.c) through
 # the fake transport of tests/unit/fuse_test.c; tests/test_unit_fuse.py
@@ -152,8 +153,20 @@ $(BUILD)/unit/fuse_test: virtio/fuse_msg.c $(FUNIT_DEPS)
 $(BUILD)/unit/mutfuse/%: $(BUILD)/unit/mutfuse/%.c $(FUNIT_DEPS)
 	$(CC) $(KUNIT_CFLAGS) -Ivirtio $< tests/unit/fuse_test.c -o $@
 
-unit-fuse: $(BUILD)/unit/fuse_test
+# virtio/fsops.c itself, freestanding against the kernel headers as in the
+# kernel, with tests/unit/fsops_test.c as fuse_call and the file server.
+FSOPS_DEPS := tests/unit/fsops_test.c virtio/fuse_msg.c $(FUNIT_DEPS) kernel/defs.h kernel/file.h
+
+$(BUILD)/unit/fsops_test: virtio/fsops.c $(FSOPS_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) -ffreestanding $< tests/unit/fsops_test.c virtio/fuse_msg.c -o $@
+
+$(BUILD)/unit/mutfsops/%: $(BUILD)/unit/mutfsops/%.c $(FSOPS_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -ffreestanding -Ivirtio $< tests/unit/fsops_test.c virtio/fuse_msg.c -o $@
+
+unit-fuse: $(BUILD)/unit/fuse_test $(BUILD)/unit/fsops_test
 	$(BUILD)/unit/fuse_test
+	$(BUILD)/unit/fsops_test
 
 deps:
 	@scripts/toro-setup
