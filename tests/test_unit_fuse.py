@@ -26,6 +26,22 @@ MUTANTS = {
 }
 
 
+FSOPS_CASES = ("open_read_write_close", "missing", "chunked_read", "deep_path")
+# mutants of virtio/fsops.c: a request field filled wrong, a reference kept
+FSOPS_MUTANTS = {
+    "read_offset": ("struct fuse_read_in in = {.fh = ff->fh, .offset = pos + done,",
+                    "struct fuse_read_in in = {.fh = ff->fh, .offset = pos,"),
+    "write_offset": ("struct fuse_write_in in = {.fh = ff->fh, .offset = pos + done,",
+                     "struct fuse_write_in in = {.fh = ff->fh, .offset = pos,"),
+    "release_fh": ("struct fuse_release_in in = {.fh = ff->fh,", "struct fuse_release_in in = {.fh = 0,"),
+    "open_flags": ("struct fuse_open_in in = {.flags = dir ? 0 : flags & HOST_OPEN_FLAGS};",
+                   "struct fuse_open_in in = {.flags = 0};"),
+    "name_without_nul": ("*seg = (struct fuse_seg){buf, len + 1};", "*seg = (struct fuse_seg){buf, len};"),
+    "getattr_no_fh": (".getattr_flags = fh ? FUSE_GETATTR_FH : 0", ".getattr_flags = 0"),
+    "dir_kept": ("\t\tput_node(w->dir);\n\t\tw->dir = e.nodeid;", "\t\tw->dir = e.nodeid;"),
+}
+
+
 def build_and_run(target):
     build = subprocess.run(["make", "-s", target], cwd=ROOT, capture_output=True, text=True)
     assert build.returncode == 0, build.stdout + build.stderr
@@ -57,5 +73,32 @@ def test_fuse_mutant_fails(name):
         with open(path, "w") as f:
             f.write(mutant)
     rc, out = build_and_run(f"build/unit/mutfuse/{name}")
+    assert rc != 0, f"the test passed with {old!r} replaced by {new!r}:\n{out}"
+    assert "FAIL " in out or "AddressSanitizer" in out or "runtime error" in out, out
+
+
+def test_fsops_unit():
+    rc, out = build_and_run("build/unit/fsops_test")
+    assert rc == 0, out
+    assert f"fsops_test: {len(FSOPS_CASES)} passed, 0 failed" in out, out
+    assert "runtime error" not in out and "AddressSanitizer" not in out, out
+    for case in FSOPS_CASES:
+        assert f"ok {case}\n" in out, out
+
+
+@pytest.mark.parametrize("name", sorted(FSOPS_MUTANTS))
+def test_fsops_mutant_fails(name):
+    with open(os.path.join(ROOT, "virtio/fsops.c")) as f:
+        src = f.read()
+    old, new = FSOPS_MUTANTS[name]
+    assert src.count(old) == 1, f"fsops.c no longer has {old!r} once"
+    mutant = src.replace(old, new)
+    os.makedirs(os.path.join(ROOT, "build/unit/mutfsops"), exist_ok=True)
+    path = os.path.join(ROOT, f"build/unit/mutfsops/{name}.c")
+    prev = open(path).read() if os.path.exists(path) else None
+    if prev != mutant:
+        with open(path, "w") as f:
+            f.write(mutant)
+    rc, out = build_and_run(f"build/unit/mutfsops/{name}")
     assert rc != 0, f"the test passed with {old!r} replaced by {new!r}:\n{out}"
     assert "FAIL " in out or "AddressSanitizer" in out or "runtime error" in out, out

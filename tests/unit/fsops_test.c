@@ -2,7 +2,8 @@
  * virtio-fs against a fake fuse_call that logs every request's bytes as
  * the device would read them (header from fuse_msg.c, then the
  * arguments) and answers as a tiny file server would: "/" (node 1) holds
- * "dir" (2), which holds "f" (3, 64 bytes). Each request is read back at
+ * "dir" (2), which holds "f" (3, 64 bytes) and "sub" (4), which holds
+ * "g" (5, 64 bytes). Each request is read back at
  * the byte offsets of Linux include/uapi/linux/fuse.h.
  * Built freestanding against the kernel headers, as fsops.c is; the few
  * C library calls it needs are declared here.
@@ -76,8 +77,8 @@ static void scatter(const struct fuse_seg *out, int nout, const void *src, size_
 static long entry(uint64_t node, const struct fuse_seg *out, int nout)
 {
 	struct fuse_entry_out e = {.nodeid = node};
-	e.attr = (struct fuse_attr){.ino = node, .size = node == 3 ? 64 : 0, .nlink = 1, .blksize = 4096,
-				    .mode = node == 3 ? S_IFREG | 0644 : S_IFDIR | 0755};
+	e.attr = (struct fuse_attr){.ino = node, .size = node & 1 ? 64 : 0, .nlink = 1, .blksize = 4096,
+				    .mode = node & 1 ? S_IFREG | 0644 : S_IFDIR | 0755};
 	lookups[node]++;
 	scatter(out, nout, &e, sizeof e);
 	return sizeof e;
@@ -93,6 +94,10 @@ static long serve(const uint8_t *m, const struct fuse_seg *out, int nout)
 		return entry(2, out, nout);
 	if (op == FUSE_LOOKUP && node == 2 && strcmp(arg, "f") == 0)
 		return entry(3, out, nout);
+	if (op == FUSE_LOOKUP && node == 2 && strcmp(arg, "sub") == 0)
+		return entry(4, out, nout);
+	if (op == FUSE_LOOKUP && node == 4 && strcmp(arg, "g") == 0)
+		return entry(5, out, nout);
 	if (op == FUSE_LOOKUP)
 		return -ENOENT;
 	if (op == FUSE_OPEN) {
@@ -213,6 +218,40 @@ static void test_missing(void)
 	printf("ok %s\n", current), passed++;
 }
 
+/* Pieces of at most max_io, each at its own offset. */
+static void test_chunked_read(void)
+{
+	reset();
+	struct file *f = NULL;
+	CHECK(root_fs->open("/dir/f", O_RDONLY, 0, &f) == 0 && f);
+	char buf[20];
+	fs_params.max_io = 8;
+	long r = f->ops->read(f, buf, 20, 2);
+	fs_params.max_io = 4096;
+	CHECK(r == 20 && nreq == 6);
+	for (int k = 0; k < 3; k++)
+		CHECK(is_req(3 + k, 80, FUSE_READ, 3) && u64(req[3 + k], 48) == 2 + 8u * k &&
+		      u32(req[3 + k], 56) == (k < 2 ? 8u : 4u));
+	CHECK(memcmp(buf, content + 2, 20) == 0);
+	f->ops->close(f);
+	printf("ok %s\n", current), passed++;
+}
+
+/* Every directory on the way is given back once past it. */
+static void test_deep_path(void)
+{
+	reset();
+	struct file *f = NULL;
+	CHECK(root_fs->open("//dir/sub//g", O_WRONLY | O_APPEND, 0, &f) == 0 && f);
+	CHECK(nreq == 4 && is_req(1, 40 + 4, FUSE_LOOKUP, 2) && memcmp(req[1] + 40, "sub", 4) == 0);
+	CHECK(is_req(2, 42, FUSE_LOOKUP, 4) && is_req(3, 48, FUSE_OPEN, 5));
+	CHECK(u32(req[3], 40) == (O_WRONLY | O_APPEND));
+	CHECK(forgets[2] == 1 && forgets[4] == 1 && forgets[5] == 0);
+	f->ops->close(f);
+	CHECK(forgets[5] == 1 && lookups[5] == 1);
+	printf("ok %s\n", current), passed++;
+}
+
 #define RUN(name, call) (current = name, call)
 
 int main(void)
@@ -220,6 +259,8 @@ int main(void)
 	fs_mount();
 	RUN("open_read_write_close", test_open_read_write_close());
 	RUN("missing", test_missing());
+	RUN("chunked_read", test_chunked_read());
+	RUN("deep_path", test_deep_path());
 	printf("fsops_test: %d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
