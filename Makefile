@@ -25,7 +25,7 @@ MPI_CFLAGS := -std=c11 -D_GNU_SOURCE -nostdinc -isystem $(MUSL_INC) -isystem $(s
 MPI_SRC := $(wildcard mpi/lib/*.c)
 MPI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(MPI_SRC))
 
-.PHONY: all kernel test run clean deps unit-mpi unit-kernel fuzz
+.PHONY: all kernel test run clean deps unit-mpi unit-kernel unit-fuse fuzz
 all: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a $(BUILD)/selftest.elf
 
 kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
@@ -34,7 +34,7 @@ kernel: $(BUILD)/libtoro.a $(BUILD)/libtorompi.a
 # built for size: it keeps the images small (README "Image size").
 KERNEL_COLD := kernel/acpi.c kernel/boot.c kernel/loader.c kernel/path.c kernel/file.c kernel/poll.c \
                kernel/epoll.c kernel/socket.c kernel/console_file.c kernel/lib.c kernel/panic.c \
-               virtio/fs.c virtio/fsops.c virtio/vsock.c virtio/vsock_dev.c virtio/socket.c virtio/mmio.c
+               virtio/fs.c virtio/fuse_msg.c virtio/fsops.c virtio/vsock.c virtio/vsock_dev.c virtio/socket.c virtio/mmio.c
 $(patsubst %.c,$(BUILD)/%.o,$(KERNEL_COLD)): KCFLAGS += -Os
 
 $(BUILD)/kernel/%.o: kernel/%.c
@@ -144,8 +144,37 @@ $(BUILD)/unit/virtqueue_test: virtio/virtqueue.c tests/unit/virtqueue_test.c $(K
 $(BUILD)/unit/mut/%: $(BUILD)/unit/mut/%.c tests/unit/virtqueue_test.c $(KUNIT_DEPS)
 	$(CC) $(KUNIT_CFLAGS) -Wno-unused-function $< tests/unit/kshim.c tests/unit/virtqueue_test.c -o $@
 
-unit-kernel: $(BUILD)/unit/virtqueue_test
+unit-kernel: $(BUILD)/unit/virtqueue_test $(BUILD)/unit/fuse_test $(BUILD)/unit/fsops_test
 	$(BUILD)/unit/virtqueue_test
+	$(BUILD)/unit/fuse_test
+	$(BUILD)/unit/fsops_test
+
+# The FUSE messages of the virtio-fs client (virtio/fuse_msg.c) through
+# the fake transport of tests/unit/fuse_test.c; tests/test_unit_fuse.py
+# runs it and its mutants (build/unit/mutfuse/NAME.c).
+FUNIT_DEPS := tests/unit/fuse_test.c virtio/fuse_msg.h virtio/fuse.h virtio/fs.h kernel/types.h kernel/errno.h
+
+$(BUILD)/unit/fuse_test: virtio/fuse_msg.c $(FUNIT_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) $< tests/unit/fuse_test.c -o $@
+
+$(BUILD)/unit/mutfuse/%: $(BUILD)/unit/mutfuse/%.c $(FUNIT_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -Ivirtio $< tests/unit/fuse_test.c -o $@
+
+# virtio/fsops.c itself, freestanding against the kernel headers as in the
+# kernel, with tests/unit/fsops_test.c as fuse_call and the file server.
+FSOPS_DEPS := tests/unit/fsops_test.c virtio/fuse_msg.c $(FUNIT_DEPS) kernel/defs.h kernel/file.h
+
+$(BUILD)/unit/fsops_test: virtio/fsops.c $(FSOPS_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(KUNIT_CFLAGS) -ffreestanding $< tests/unit/fsops_test.c virtio/fuse_msg.c -o $@
+
+$(BUILD)/unit/mutfsops/%: $(BUILD)/unit/mutfsops/%.c $(FSOPS_DEPS)
+	$(CC) $(KUNIT_CFLAGS) -ffreestanding -Ivirtio $< tests/unit/fsops_test.c virtio/fuse_msg.c -o $@
+
+unit-fuse: $(BUILD)/unit/fuse_test $(BUILD)/unit/fsops_test
+	$(BUILD)/unit/fuse_test
+	$(BUILD)/unit/fsops_test
 
 deps:
 	@scripts/toro-setup

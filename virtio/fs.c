@@ -15,7 +15,7 @@
  * (four times as long while an FSYNC is in flight: virtiofsd serves a
  * queue one request at a time, and a sync may take long). */
 #include "fs.h"
-#include "fuse.h"
+#include "fuse_msg.h"
 #include "mmio.h"
 #include "../kernel/defs.h"
 #include "../kernel/cpu.h"
@@ -219,11 +219,9 @@ static uint32_t caller_pid(void)
 long fuse_call(uint32_t opcode, uint64_t nodeid, const struct fuse_seg *in, int nin,
 	       const struct fuse_seg *out, int nout)
 {
-	struct fuse_in_header ih = {
-		.len = sizeof ih, .opcode = opcode, .nodeid = nodeid,
-		.uid = fs.uid, .gid = fs.gid, .pid = caller_pid(),
-		.unique = __atomic_add_fetch(&fs.unique, 1, __ATOMIC_RELAXED),
-	};
+	struct fuse_in_header ih;
+	fuse_msg_header(&ih, opcode, nodeid, __atomic_add_fetch(&fs.unique, 1, __ATOMIC_RELAXED), in, nin,
+			fs.uid, fs.gid, caller_pid());
 	struct fuse_out_header oh = {0};
 	uint64_t addr[MAX_SEGS];
 	uint32_t len[MAX_SEGS];
@@ -234,7 +232,6 @@ long fuse_call(uint32_t opcode, uint64_t nodeid, const struct fuse_seg *in, int 
 	for (int i = 0; i < nin; i++) {
 		if (in[i].len)
 			addr[n] = (uint64_t)in[i].p, len[n++] = in[i].len;
-		ih.len += in[i].len;
 	}
 	int nr = n;
 	addr[n] = (uint64_t)&oh, len[n++] = sizeof oh;
@@ -252,13 +249,11 @@ long fuse_call(uint32_t opcode, uint64_t nodeid, const struct fuse_seg *in, int 
 		__atomic_sub_fetch(&fs.slow, 1, __ATOMIC_RELAXED);
 	if (!answered)
 		return -EIO;
-	if (r.len < sizeof oh || oh.unique != ih.unique || oh.len != r.len || oh.error > 0) {
+	if (fuse_msg_malformed(&ih, &oh, r.len)) {
 		fs_fail("a malformed reply from the file server");
 		return -EIO;
 	}
-	if (oh.error)
-		return oh.error > -4096 ? oh.error : -EIO;
-	return r.len - sizeof oh;
+	return fuse_msg_result(&oh, r.len);
 }
 
 void fuse_forget(uint64_t nodeid, uint64_t nlookup)
@@ -294,24 +289,18 @@ void fuse_forget(uint64_t nodeid, uint64_t nlookup)
 	harvest(q);
 }
 
-/* FUSE_INIT: protocol 7.31, big writes up to what the server allows. */
+/* FUSE_INIT (fuse_msg.c): the session and the largest I/O. */
 static int fuse_init(void)
 {
-	struct fuse_init_in in = {
-		.major = FUSE_KERNEL_VERSION, .minor = FUSE_KERNEL_MINOR_VERSION,
-		.max_readahead = 0, .flags = FUSE_ATOMIC_O_TRUNC | FUSE_BIG_WRITES | FUSE_MAX_PAGES,
-	};
+	struct fuse_init_in in;
 	struct fuse_init_out out = {0};
+	fuse_msg_init_in(&in);
 	struct fuse_seg i = {&in, sizeof in}, o = {&out, sizeof out};
 	long r = fuse_call(FUSE_INIT, 0, &i, 1, &o, 1);
-	if (r < 0 || r < 24 || out.major != FUSE_KERNEL_VERSION) {
+	if (fuse_msg_init_out(&out, r, &fs_params.max_io) < 0) {
 		kprintf("toro: virtio-fs: FUSE INIT failed (%ld, protocol %u.%u)\n", r, out.major, out.minor);
 		return -1;
 	}
-	uint32_t max = out.max_write;
-	if ((out.flags & FUSE_MAX_PAGES) && out.max_pages)
-		max = MIN(max, (uint32_t)out.max_pages * PAGE_SIZE);
-	fs_params.max_io = MAX(max, 4096u);
 	kdebug("virtio-fs: FUSE %u.%u, max_write %u, max_pages %u\n", out.major, out.minor, out.max_write, out.max_pages);
 	return 0;
 }
