@@ -81,6 +81,8 @@ static long getattr(uint64_t nodeid, const uint64_t *fh, struct fuse_attr *a)
 	long r = fuse_call(FUSE_GETATTR, nodeid, &i, 1, &o, 1);
 	if (r < 0)
 		return r;
+	if (r < (long)sizeof out)
+		return -EIO;  /* a short answer would leave attributes unset */
 	*a = out.attr;
 	return 0;
 }
