@@ -77,6 +77,35 @@ static int new_fd(unsigned kind)
 	return fd;
 }
 
+/* Fields made plausible (with control bit 0x10): queue indexes up to one
+ * out of range, fd-message flags, and memory regions and ring addresses
+ * inside the first four 64 KiB of gpa/uva, so SET_MEM_TABLE can map the
+ * memfds and a started ring can be read. */
+static void make_plausible(struct vu_hdr *h, uint8_t *payload, uint32_t len, int nfds)
+{
+	union vu_payload p;
+	memcpy(&p, payload, len < sizeof p ? len : sizeof p);
+	p.state.index %= NUM_QUEUES + 1;
+	if (h->request >= 12 && h->request <= 14)
+		p.u64 = (p.u64 & 0x100) | (p.u64 & 0xff) % (NUM_QUEUES + 1);
+	if (h->request == 5) {
+		p.mem.nregions = nfds ? nfds : p.mem.nregions;
+		for (int i = 0; i < MEM_MAX_REGIONS; i++) {
+			struct mem_region_msg *r = &p.mem.regions[i];
+			r->size = r->size % MEM_SIZE + 1;
+			r->mmap_offset %= MEM_SIZE - r->size + 1;
+			r->gpa = r->gpa % 4 * MEM_SIZE;
+			r->uva = r->uva % 4 * MEM_SIZE;
+		}
+	}
+	if (h->request == 9) {
+		p.addr.desc %= 4 * MEM_SIZE;
+		p.addr.used %= 4 * MEM_SIZE;
+		p.addr.avail %= 4 * MEM_SIZE;
+	}
+	memcpy(payload, &p, len < sizeof p ? len : sizeof p);
+}
+
 /* One message from the bytes: a control byte (fds to attach; whether to
  * make the header plausible: version 1, a known request, size = payload
  * length), the header, then the payload. */
@@ -93,12 +122,13 @@ static void send_one(int s, struct input *in)
 		len = in->n;
 	memcpy(payload, in->p, len);
 	in->p += len, in->n -= len;
+	int nfds = ctl & 0x20 ? (ctl >> 1) % 11 : ctl & 1;   /* up to 10: over VU_MAX_FDS */
 	if (ctl & 0x10) {
 		h.request %= NHANDLERS + 1;
+		make_plausible(&h, payload, len, nfds);
 		h.flags = (h.flags & ~3u) | VU_VERSION;
 		h.size = len;
 	}
-	int nfds = ctl & 0x20 ? (ctl >> 1) % 11 : ctl & 1;   /* up to 10: over VU_MAX_FDS */
 	int fds[10];
 	union {
 		char buf[CMSG_SPACE(sizeof fds)];
