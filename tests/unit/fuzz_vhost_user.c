@@ -85,7 +85,8 @@ static void make_plausible(struct vu_hdr *h, uint8_t *payload, uint32_t len, int
 {
 	union vu_payload p;
 	memcpy(&p, payload, len < sizeof p ? len : sizeof p);
-	p.state.index %= NUM_QUEUES + 1;
+	if ((h->request >= 8 && h->request <= 11) || h->request == 18)
+		p.state.index %= NUM_QUEUES + 1;   /* addr.index too */
 	if (h->request >= 12 && h->request <= 14)
 		p.u64 = (p.u64 & 0x100) | (p.u64 & 0xff) % (NUM_QUEUES + 1);
 	if (h->request == 5) {
