@@ -220,4 +220,4 @@ fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_vsockd $(BUILD)/fuzz/fuzz_
 	@mkdir -p $(BUILD)/fuzz/corpus_virtqueue $(BUILD)/fuzz/corpus_vsockd $(BUILD)/fuzz/corpus_vhost_user
 	cd $(BUILD)/fuzz && ./fuzz_virtqueue -max_total_time=$(FUZZ_TIME) corpus_virtqueue
 	cd $(BUILD)/fuzz && ./fuzz_vsockd -close_fd_mask=2 -max_total_time=$(FUZZ_TIME) corpus_vsockd
-	cd $(BUILD)/fuzz && ./fuzz_vhost_user -close_fd_mask=2 -max_total_time=$(FUZZ_TIME) corpus_vhost_user
+	cd $(BUILD)/fuzz && ./fuzz_vhost_user -close_fd_mask=2 -timeout=10 -max_total_time=$(FUZZ_TIME) corpus_vhost_user

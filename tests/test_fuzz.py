@@ -38,7 +38,7 @@ def fuzz(binary, tmp_path, *args):
 
 
 @pytest.mark.parametrize("target,args", [("fuzz_virtqueue", []), ("fuzz_vsockd", ["-close_fd_mask=2"]),
-                                               ("fuzz_vhost_user", ["-close_fd_mask=2"])])
+                                               ("fuzz_vhost_user", ["-close_fd_mask=2", "-timeout=10"])])
 def test_fuzz_target(target, args, tmp_path):
     rc, out = fuzz(build(f"build/fuzz/{target}"), tmp_path, *args)
     assert rc == 0, out
