@@ -221,7 +221,8 @@ bench-quick: deps all
 # libFuzzer targets (clang, with ASan and UBSan): tests/unit/fuzz_virtqueue.c
 # feeds virtio/virtqueue.c what a device writes into its rings;
 # tests/unit/fuzz_vsockd.c feeds toro-vsockd's chain walk and packet parser
-# what a guest puts in its tx queue. `make fuzz` runs each for FUZZ_TIME
+# what a guest puts in its tx queue; tests/unit/fuzz_vhost_user.c feeds
+# its vhost-user handler what QEMU sends on the socket. `make fuzz` runs each for FUZZ_TIME
 # seconds on a corpus kept in build/fuzz/ (crash files land there too);
 # tests/test_fuzz.py runs a fixed number of inputs under make test.
 FUZZ_CC := clang
@@ -242,7 +243,18 @@ $(BUILD)/fuzz/fuzz_vsockd: $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c $(wildcard too
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -std=gnu11 $(FUZZ_CFLAGS) $(VSOCKD_LIB) tests/unit/fuzz_vsockd.c -o $@
 
-fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_vsockd
-	@mkdir -p $(BUILD)/fuzz/corpus_virtqueue $(BUILD)/fuzz/corpus_vsockd
+# tests/unit/fuzz_vhost_user.c includes vhost_user.c (or, for the mutant
+# tests/test_fuzz.py writes to build/unit/mut, a copy of it).
+$(BUILD)/fuzz/fuzz_vhost_user: tools/vsockd/vhost_user.c $(VSOCKD_LIB) tests/unit/fuzz_vhost_user.c $(wildcard tools/vsockd/*.h) virtio/wire.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 $(FUZZ_CFLAGS) $(VSOCKD_LIB) tests/unit/fuzz_vhost_user.c -o $@
+
+$(BUILD)/fuzz/fuzz_vhost_user_%: $(BUILD)/unit/mut/%.c $(VSOCKD_LIB) tests/unit/fuzz_vhost_user.c $(wildcard tools/vsockd/*.h) virtio/wire.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) -std=gnu11 $(FUZZ_CFLAGS) -Itools/vsockd '-DVHOST_USER_C="$(abspath $<)"' $(VSOCKD_LIB) tests/unit/fuzz_vhost_user.c -o $@
+
+fuzz: $(BUILD)/fuzz/fuzz_virtqueue $(BUILD)/fuzz/fuzz_vsockd $(BUILD)/fuzz/fuzz_vhost_user
+	@mkdir -p $(BUILD)/fuzz/corpus_virtqueue $(BUILD)/fuzz/corpus_vsockd $(BUILD)/fuzz/corpus_vhost_user
 	cd $(BUILD)/fuzz && ./fuzz_virtqueue -max_total_time=$(FUZZ_TIME) corpus_virtqueue
 	cd $(BUILD)/fuzz && ./fuzz_vsockd -close_fd_mask=2 -max_total_time=$(FUZZ_TIME) corpus_vsockd
+	cd $(BUILD)/fuzz && ./fuzz_vhost_user -close_fd_mask=2 -timeout=10 -max_total_time=$(FUZZ_TIME) corpus_vhost_user
