@@ -53,7 +53,7 @@ int bsend_start(struct request *r)
 	void *copy = bsend_alloc(bytes);
 	if (!copy) {
 		/* space of messages received since the last progress call */
-		progress();
+		p2p_progress();
 		copy = bsend_alloc(bytes);
 	}
 	if (!h || !copy) {
@@ -97,7 +97,7 @@ int MPI_Buffer_detach(void *buf_addr, int *size)
 	if (!buf_addr || !size)
 		return mpi_err(MPI_COMM_WORLD, MPI_ERR_ARG, "MPI_Buffer_detach", "NULL argument");
 	while (bsend_used) {
-		progress();
+		p2p_progress();
 		reap_orphans();
 		if (bsend_used)
 			wait_for_event(NULL, 0);

@@ -249,7 +249,10 @@ static inline void status_set(MPI_Status *st, int source, int tag, int error, in
 	st->count_lo = (int)(bytes & 0xffffffff);
 	st->count_hi_and_cancelled = (int)(((bytes >> 32) << 1) | (cancelled ? 1 : 0));
 }
-int64_t status_bytes(const MPI_Status *st);
+static inline int64_t status_bytes(const MPI_Status *st)
+{
+	return (int64_t)(uint32_t)st->count_lo | ((int64_t)((uint32_t)st->count_hi_and_cancelled >> 1) << 32);
+}
 
 /* ---- nbc.c ---- */
 extern int nbc_nactive;                /* schedules started and not finished */

@@ -300,7 +300,7 @@ static void read_rings(void)
 
 /* Reads what has arrived, pushes waiting sends, reaps freed requests and
  * advances nonblocking collectives. */
-void progress(void)
+void p2p_progress(void)
 {
 	if (unread || toro->bus_pending())
 		read_rings();
@@ -310,11 +310,6 @@ void progress(void)
 		reap_orphans();
 	if (nbc_nactive)
 		nbc_progress();
-}
-
-void p2p_progress(void)
-{
-	progress();
 }
 
 static struct unexpected *unexpected_take(int ctx, int src, int tag, bool take)
@@ -336,7 +331,7 @@ static struct unexpected *unexpected_take(int ctx, int src, int tag, bool take)
 
 struct unexpected *unexpected_find(int ctx, int src, int tag, bool take)
 {
-	progress();
+	p2p_progress();
 	return unexpected_take(ctx, src, tag, take);
 }
 
@@ -368,7 +363,7 @@ void recv_start(struct request *r)
 		return;
 	}
 	rq_push(&posted[qi(r->ctx)], r);
-	progress();
+	p2p_progress();
 }
 
 bool match_cancel(struct request *r)
@@ -434,10 +429,10 @@ void wait_one(struct request *r)
 {
 	if (req_done(r))
 		return;
-	progress();
+	p2p_progress();
 	while (!req_done(r)) {
 		wait_for_event(&r, 1);
-		progress();
+		p2p_progress();
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "p2p.h"
+#include "check.h"
 
 /* ---- argument checks ---- */
 
@@ -19,21 +20,15 @@ static inline bool tag_fine(int tag, bool recv)
 	return (tag >= 0 && tag <= TORO_TAG_UB) || (recv && tag == MPI_ANY_TAG);
 }
 
-/* The error a failed fast check stands for, reported in full. */
+/* The error a failed fast check stands for, in check.h's words. */
 static int check_slow(const char *fn, const void *buf, int count, MPI_Datatype dt, int peer, int tag,
-		      MPI_Comm comm, const struct comm *c, bool recv)
+		      struct comm *c, bool recv)
 {
-	if (count < 0)
-		return mpi_err(comm, MPI_ERR_COUNT, fn, "negative count %d", count);
-	if (!dtype_ok(dt))
-		return mpi_err(comm, MPI_ERR_TYPE, fn, "invalid datatype");
-	if (!dtype_committed(dt))
-		return mpi_err(comm, MPI_ERR_TYPE, fn, "datatype not committed");
-	if (!buf && count > 0 && dtype_size(dt) > 0 && dtype_true_lb(dt) == 0)
-		return mpi_err(comm, MPI_ERR_BUFFER, fn, "NULL buffer with count %d", count);
-	if (!rank_fine(peer, c, recv))
-		return mpi_err(comm, MPI_ERR_RANK, fn, "invalid rank %d (communicator of size %d)", peer, comm_npeers(c));
-	return mpi_err(comm, MPI_ERR_TAG, fn, "invalid tag %d", tag);
+	int rc;
+	if ((rc = check_data(c, fn, "", buf, count, dt)) ||
+	    (rc = check_rank(c, fn, peer, RANK_PROC_NULL | (recv ? RANK_ANY_SOURCE : 0))))
+		return rc;
+	return check_tag(c, fn, tag, recv);
 }
 
 /* Checks the arguments of a send (recv false) or receive; on success *out
@@ -47,9 +42,9 @@ static inline int check_p2p(const char *fn, const void *buf, int count, MPI_Data
 	if (!c)
 		return mpi_err(MPI_COMM_NULL, MPI_ERR_COMM, fn, "invalid communicator");
 	dtype_view(dt, v);
-	if (count < 0 || !v->committed || (!buf && count > 0 && v->size > 0 && v->true_lb == 0) ||
+	if (count < 0 || !v->committed || buf == MPI_IN_PLACE || (!buf && count > 0 && v->size > 0 && v->true_lb == 0) ||
 	    !rank_fine(peer, c, recv) || !tag_fine(tag, recv))
-		return check_slow(fn, buf, count, dt, peer, tag, comm, c, recv);
+		return check_slow(fn, buf, count, dt, peer, tag, c, recv);
 	return MPI_SUCCESS;
 }
 

@@ -98,7 +98,6 @@ static inline void req_fill(struct request *r, int kind, const void *buf, int co
 int send_start(struct request *r);         /* MPI_SUCCESS or the error class */
 void recv_start(struct request *r);
 bool req_done(struct request *r);          /* complete (checks a send's done flag) */
-void progress(void);
 void wait_one(struct request *r);
 void wait_for_event(struct request **reqs, int n);
 bool match_cancel(struct request *r);      /* takes a posted receive out; false: not posted */

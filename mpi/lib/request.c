@@ -11,11 +11,6 @@ static int table_size;
 static MPI_Request free_list = -1;
 static struct request *free_reqs;
 
-int64_t status_bytes(const MPI_Status *st)
-{
-	return (int64_t)(uint32_t)st->count_lo | ((int64_t)((uint32_t)st->count_hi_and_cancelled >> 1) << 32);
-}
-
 static bool status_cancelled(const MPI_Status *st) { return st->count_hi_and_cancelled & 1; }
 
 /* ---- handles ---- */
@@ -253,7 +248,7 @@ int MPI_Test(MPI_Request *req, int *flag, MPI_Status *st)
 		empty_status(st);
 		return MPI_SUCCESS;
 	}
-	progress();
+	p2p_progress();
 	if (!req_done(r)) {
 		*flag = 0;
 		return MPI_SUCCESS;
@@ -284,7 +279,7 @@ static int complete_some(const char *fn, int n, MPI_Request reqs[], MPI_Status s
 	}
 	bool ignore = sts == MPI_STATUSES_IGNORE;
 	for (;;) {
-		progress();
+		p2p_progress();
 		int done = 0;
 		for (int i = 0; i < n; i++)
 			done += rs[i] && req_done(rs[i]);
@@ -372,7 +367,7 @@ static int complete_any(const char *fn, int n, MPI_Request reqs[], int *index, i
 		return MPI_SUCCESS;
 	}
 	for (;;) {
-		progress();
+		p2p_progress();
 		for (int i = 0; i < n; i++) {
 			if (rs[i] && req_done(rs[i])) {
 				*index = i;
@@ -405,7 +400,7 @@ int MPI_Request_get_status(MPI_Request req, int *flag, MPI_Status *st)
 	int err = lookup("MPI_Request_get_status", req, &r);
 	if (err)
 		return err;
-	progress();
+	p2p_progress();
 	*flag = !r || req_done(r);
 	if (r && *flag && r->kind == REQ_GEN && (err = grequest_done(r->gen, &r->status, false)))
 		return mpi_err(MPI_COMM_WORLD, err, "MPI_Request_get_status", "the query callback failed");

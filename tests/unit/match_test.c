@@ -55,11 +55,11 @@ static void test_posted_order(void)
 	post_recv(&rb, &b, 1, 1, 5, &comm_a);
 	CHECK(!ra.complete && !rb.complete);
 	eager_from(1, 10, 5, 111);
-	progress();
+	p2p_progress();
 	CHECK(ra.complete && a == 111 && !rb.complete);   /* the first posted that matches */
 	CHECK(ra.status.MPI_SOURCE == 1 && ra.status.MPI_TAG == 5);
 	eager_from(1, 10, 5, 222);
-	progress();
+	p2p_progress();
 	CHECK(rb.complete && b == 222);
 	end();
 }
@@ -70,7 +70,7 @@ static void test_unexpected_order(void)
 	eager_from(1, 10, 1, 10);
 	eager_from(2, 10, 1, 20);
 	eager_from(1, 10, 1, 11);
-	progress();                       /* all three become unexpected */
+	p2p_progress();                       /* all three become unexpected */
 	int v = -1;
 	struct request r;
 	post_recv(&r, &v, 1, 2, 1, &comm_a);
@@ -93,16 +93,16 @@ static void test_contexts_apart(void)
 	struct request rb;
 	post_recv(&rb, &w, 1, MPI_ANY_SOURCE, MPI_ANY_TAG, &comm_b);
 	eager_from(3, 10, 7, 70);         /* communicator a's: must not match b's receive */
-	progress();
+	p2p_progress();
 	CHECK(!rb.complete);
 	struct request ra;
 	post_recv(&ra, &v, 1, 3, 7, &comm_a);
 	CHECK(ra.complete && v == 70);
 	eager_from(3, 20 + 64, 7, 71);    /* same hash bucket as b (64 buckets), other context */
-	progress();
+	p2p_progress();
 	CHECK(!rb.complete);
 	eager_from(3, 20, 7, 72);
-	progress();
+	p2p_progress();
 	CHECK(rb.complete && w == 72);
 	struct unexpected *u = unexpected_find(20 + 64, 3, 7, true);
 	CHECK(u != NULL);
@@ -145,7 +145,7 @@ static void test_rendezvous_and_sync(void)
 	struct msg sync = {.kind = MSG_EAGER, .sync = 1, .ctx = 10, .src = 1, .src_world = 1, .tag = 9, .bytes = sizeof sv,
 			   .done = &sdone};
 	shim_deliver(1, &sync, &sv, sizeof sv);
-	progress();
+	p2p_progress();
 	CHECK(!done && !sdone);           /* unexpected: not matched yet */
 	int got[100] = {0}, s = 0;
 	struct request r;
@@ -163,7 +163,7 @@ static void test_bounded_drain(void)
 	begin("bounded_drain");
 	for (int i = 0; i < 300; i++)
 		eager_from(1, 10, 4, i);
-	progress();                       /* a pass over sender 1 only */
+	p2p_progress();                       /* a pass over sender 1 only */
 	eager_from(2, 10, 4, 1000);
 	int first2 = -1;
 	for (int k = 0; k < 301; k++) {
@@ -213,7 +213,7 @@ static void test_sends(void)
 	shim_room = FIFO_MAX;
 	send_start(&q2);
 	CHECK(!send_eager_now(&v, sizeof v, 1, 1, 0, 10));   /* nothing may overtake them */
-	progress();
+	p2p_progress();
 	CHECK(req_done(&q1) && req_done(&q2) && sent[1].n == 2);
 	CHECK(*(int *)((struct msg *)sent[1].buf[0] + 1) == 1 && *(int *)((struct msg *)sent[1].buf[1] + 1) == 2);
 	end();

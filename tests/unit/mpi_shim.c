@@ -51,12 +51,6 @@ int op_check(MPI_Op op, MPI_Datatype dt)
 	return MPI_SUCCESS;
 }
 
-
-int64_t status_bytes(const MPI_Status *st)
-{
-	return (int64_t)(uint32_t)st->count_lo | ((int64_t)((uint32_t)st->count_hi_and_cancelled >> 1) << 32);
-}
-
 int attrs_copy(int kind, int from, void *from_list, void **to_list)
 {
 	(void)kind, (void)from, (void)from_list, (void)to_list;
